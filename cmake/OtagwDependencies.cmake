@@ -1,0 +1,17 @@
+# Every dependency is a Debian 12 package (see Makefile's DEBIAN_PACKAGES); no FetchContent.
+find_package(Threads REQUIRED)
+find_package(Boost 1.74 REQUIRED)
+find_package(OpenSSL REQUIRED)
+find_package(CURL REQUIRED)
+find_package(spdlog REQUIRED)
+find_package(nlohmann_json 3.10 REQUIRED)
+find_package(yaml-cpp REQUIRED)
+find_package(tl-expected REQUIRED)
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(MOSQUITTO REQUIRED IMPORTED_TARGET libmosquitto)
+pkg_check_modules(SYSTEMD REQUIRED IMPORTED_TARGET libsystemd)
+# systemd.pc tells where unit files go; fall back to the Debian path.
+pkg_get_variable(OTAGW_SYSTEMD_UNIT_DIR systemd systemdsystemunitdir)
+if(NOT OTAGW_SYSTEMD_UNIT_DIR)
+  set(OTAGW_SYSTEMD_UNIT_DIR "/lib/systemd/system")
+endif()

@@ -1,0 +1,95 @@
+#pragma once
+// The daemon's configuration as plain structs. Values here are already
+// validated and resolved (defaults applied, *_file secrets read, the default
+// MQTT host derived); see docs/configuration.md for every key.
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "config/secret.hpp"
+
+namespace otagw::config {
+
+// The platform's caps (protocol.md §3).
+inline constexpr std::size_t kMaxSubdevicesPerGateway = 2000;
+
+enum class LogLevel { trace, debug, info, warn, error };
+
+struct GatewayConfig {
+  std::string product_key;
+  std::string device_name;
+  Secret device_secret;  // from device_secret or the contents of device_secret_file
+};
+
+struct MqttConfig {
+  std::string host;         // resolved: explicit, or derived from instance_id / region
+  std::string instance_id;  // empty = not set
+  std::string region = "cn-shanghai";
+  std::uint16_t port = 443;  // resolved: 443 with tls, 1883 without, unless set
+  bool tls = true;
+  bool tls_verify = true;
+  std::string ca_file;  // empty = system trust store; else resolved, checked readable at load
+  int keepalive_s = 60;
+  int connect_retry_s = 60;
+  int connect_timeout_s = 30;  // one TCP+TLS+CONNACK attempt
+  int max_publish_per_s = 0;   // 0 = unpaced
+};
+
+struct OtaConfig {
+  std::filesystem::path state_dir = "/var/lib/otagw";
+  int query_timeout_s = 25;
+  int sweep_interval_s = 3600;
+  bool allow_http = false;
+  std::string download_ca_file;  // empty = system trust store
+  std::uint64_t max_image_bytes = 536870912;
+  int low_speed_timeout_s = 30;
+  int download_retry_s = 300;
+  int max_online = 2000;
+};
+
+struct ControlConfig {
+  std::filesystem::path socket = "/run/otagw/otagw.sock";
+};
+
+struct LogConfig {
+  LogLevel level = LogLevel::info;
+};
+
+struct PluginConfig {
+  enum class Kind { exec, library };
+  std::string name;
+  Kind kind = Kind::exec;
+  std::filesystem::path path;  // the `exec:` or `library:` value, resolved against the config file's directory
+  int timeout_s = 600;
+  int version_timeout_s = 30;
+};
+
+struct SubdeviceConfig {
+  std::string product_key;
+  std::string device_name;
+  Secret device_secret;
+  std::string version;  // reported when the plugin cannot tell
+  std::string module;   // empty = the default module
+  std::string plugin;   // a key of Config::plugins
+  nlohmann::json params = nlohmann::json::object();
+  // Where it was declared, for messages: the main config or a subdevices_dir file.
+  std::filesystem::path source_file;
+  int source_line = 0;
+};
+
+struct Config {
+  GatewayConfig gateway;
+  MqttConfig mqtt;
+  OtaConfig ota;
+  ControlConfig control;
+  LogConfig log;
+  std::map<std::string, PluginConfig> plugins;
+  std::vector<SubdeviceConfig> subdevices;  // `subdevices` first, then subdevices_dir files by name
+  std::filesystem::path subdevices_dir;     // empty = not set
+};
+
+}  // namespace otagw::config

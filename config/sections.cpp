@@ -1,0 +1,168 @@
+#include "config/sections.hpp"
+
+#include <sys/un.h>
+
+#include <utility>
+
+#include "config/device_secret.hpp"
+#include "config/identifiers.hpp"
+#include "config/message_text.hpp"
+#include "config/text_file.hpp"
+#include "config/yaml_map_reader.hpp"
+
+namespace otagw::config::detail {
+
+namespace {
+
+// Reads `key` as an int in [min, max] into `out`, leaving the default otherwise.
+void read_int(const MapReader& map, std::string_view key, int min, int max, int& out) {
+  if (auto value = map.integer(key, min, max)) out = static_cast<int>(*value);
+}
+
+void read_bool(const MapReader& map, std::string_view key, bool& out) {
+  if (auto value = map.boolean(key)) out = *value;
+}
+
+// A CA bundle: "" keeps the system trust store; a path must name a readable
+// file now, since a TLS failure at connect time says far less.
+void read_ca_file(const MapReader& map, const SourceContext& src, std::string_view key, std::string& out) {
+  auto value = map.string(key, {.empty_ok = true});
+  if (!value || value->empty()) return;
+  const std::filesystem::path path = src.resolve(*value);
+  if (std::string problem = check_readable_file(path); !problem.empty()) {
+    map.error(key, "cannot read " + quote_value(path.string()) + ": " + problem);
+    return;
+  }
+  out = path.string();
+}
+
+}  // namespace
+
+void parse_gateway(const YAML::Node& node, int line, SourceContext& src, GatewayConfig& out) {
+  const MapReader map(node, "gateway", line, src,
+                      {"product_key", "device_name", "device_secret", "device_secret_file"});
+  if (!map.ok()) return;
+  if (auto v = map.string("product_key", {.required = true, .check = check_product_key})) out.product_key = *v;
+  if (auto v = map.string("device_name", {.required = true, .check = check_device_name})) out.device_name = *v;
+  if (auto secret = read_device_secret(map, src)) out.device_secret = std::move(*secret);
+}
+
+void parse_mqtt(const YAML::Node& node, int line, SourceContext& src, const std::string& gateway_product_key,
+                MqttConfig& out) {
+  const MapReader map(node, "mqtt", line, src,
+                      {"host", "instance_id", "region", "port", "tls", "tls_verify", "ca_file", "keepalive_s",
+                       "connect_retry_s", "connect_timeout_s", "max_publish_per_s"});
+  if (!map.ok()) return;
+  if (auto v = map.string("instance_id", {.check = check_instance_id})) out.instance_id = *v;
+  if (auto v = map.string("region", {.check = check_region})) out.region = *v;
+  read_bool(map, "tls", out.tls);
+  read_bool(map, "tls_verify", out.tls_verify);
+  read_ca_file(map, src, "ca_file", out.ca_file);
+  read_int(map, "keepalive_s", 30, 1200, out.keepalive_s);
+  read_int(map, "connect_retry_s", 1, 86400, out.connect_retry_s);
+  read_int(map, "connect_timeout_s", 1, 300, out.connect_timeout_s);
+  read_int(map, "max_publish_per_s", 0, 10000, out.max_publish_per_s);
+
+  out.port = out.tls ? 443 : 1883;
+  if (auto v = map.integer("port", 1, 65535)) out.port = static_cast<std::uint16_t>(*v);
+
+  if (auto v = map.string("host", {.check = check_host})) {
+    out.host = *v;
+  } else if (!out.instance_id.empty()) {
+    // Enterprise instances have their own endpoint.
+    out.host = out.instance_id + ".mqtt.iothub.aliyuncs.com";
+  } else if (!gateway_product_key.empty()) {
+    // The public instance's endpoint for the region.
+    out.host = gateway_product_key + ".iot-as-mqtt." + out.region + ".aliyuncs.com";
+  }
+}
+
+void parse_ota(const YAML::Node& node, int line, SourceContext& src, OtaConfig& out) {
+  const MapReader map(node, "ota", line, src,
+                      {"state_dir", "query_timeout_s", "sweep_interval_s", "allow_http", "download_ca_file",
+                       "max_image_bytes", "low_speed_timeout_s", "download_retry_s", "max_online"});
+  if (!map.ok()) return;
+  if (auto v = map.string("state_dir")) out.state_dir = src.resolve(*v);
+  read_int(map, "query_timeout_s", 1, 3600, out.query_timeout_s);
+  read_int(map, "sweep_interval_s", 1, 604800, out.sweep_interval_s);
+  read_bool(map, "allow_http", out.allow_http);
+  read_ca_file(map, src, "download_ca_file", out.download_ca_file);
+  if (auto v = map.integer("max_image_bytes", 1, 17179869184)) out.max_image_bytes = static_cast<std::uint64_t>(*v);
+  read_int(map, "low_speed_timeout_s", 1, 3600, out.low_speed_timeout_s);
+  read_int(map, "download_retry_s", 0, 86400, out.download_retry_s);
+  read_int(map, "max_online", 1, static_cast<int>(kMaxSubdevicesPerGateway), out.max_online);
+}
+
+void parse_control(const YAML::Node& node, int line, SourceContext& src, ControlConfig& out) {
+  const MapReader map(node, "control", line, src, {"socket"});
+  if (!map.ok()) return;
+  auto value = map.string("socket");
+  if (!value) return;
+  const std::filesystem::path path = src.resolve(*value);
+  // bind() takes at most sizeof(sun_path) - 1 bytes; a longer path fails at start-up.
+  constexpr std::size_t kMaxSocketPath = sizeof(sockaddr_un::sun_path) - 1;
+  if (path.native().size() > kMaxSocketPath) {
+    map.error("socket", "path " + quote_value(path.string()) + " is longer than " + std::to_string(kMaxSocketPath) +
+                            " bytes, the limit of a Unix socket address");
+    return;
+  }
+  out.socket = path;
+}
+
+void parse_log(const YAML::Node& node, int line, SourceContext& src, LogConfig& out) {
+  const MapReader map(node, "log", line, src, {"level"});
+  if (!map.ok()) return;
+  auto value = map.string("level");
+  if (!value) return;
+  static constexpr std::pair<std::string_view, LogLevel> kLevels[] = {{"trace", LogLevel::trace},
+                                                                      {"debug", LogLevel::debug},
+                                                                      {"info", LogLevel::info},
+                                                                      {"warn", LogLevel::warn},
+                                                                      {"error", LogLevel::error}};
+  for (const auto& [name, level] : kLevels) {
+    if (*value == name) {
+      out.level = level;
+      return;
+    }
+  }
+  map.error("level", "expected one of trace, debug, info, warn, error, got " + quote_value(*value));
+}
+
+void parse_plugins(const YAML::Node& node, int line, SourceContext& src, std::map<std::string, PluginConfig>& out) {
+  if (node.IsNull()) return;
+  if (!node.IsMap()) {
+    src.error("plugins", line, "expected a map of plugin names to plugins, got " + describe(node));
+    return;
+  }
+  for (const MapEntry& entry : map_entries(node, "plugins", src)) {
+    const std::string path = join_path("plugins", entry.key);
+    if (auto problem = check_plugin_name(entry.key)) {
+      src.error(path, entry.key_line, std::move(*problem));
+      continue;
+    }
+    // Registered even when its body is wrong, so sub-devices naming it do not
+    // also get "unknown plugin".
+    PluginConfig& plugin = out[entry.key];
+    plugin.name = entry.key;
+    const MapReader map(entry.value, path, entry.key_line, src, {"exec", "library", "timeout_s", "version_timeout_s"});
+    if (!map.ok()) continue;
+    read_int(map, "timeout_s", 1, 86400, plugin.timeout_s);
+    read_int(map, "version_timeout_s", 1, 3600, plugin.version_timeout_s);
+    const bool has_exec = map.has("exec");
+    const bool has_library = map.has("library");
+    if (has_exec && has_library) {
+      map.error("library", "set only one of exec and library");
+      continue;
+    }
+    if (!has_exec && !has_library) {
+      map.missing("exec", "or library");
+      continue;
+    }
+    const std::string_view key = has_exec ? "exec" : "library";
+    plugin.kind = has_exec ? PluginConfig::Kind::exec : PluginConfig::Kind::library;
+    // The file itself is not checked: plugins may be installed after the config.
+    if (auto value = map.string(key)) plugin.path = src.resolve(*value);
+  }
+}
+
+}  // namespace otagw::config::detail

@@ -1,0 +1,105 @@
+#include "config/yaml_document.hpp"
+
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "config/yaml_map_reader.hpp"
+
+namespace otagw::config::detail {
+
+namespace {
+
+// yaml-cpp appends the offending character or code point to two of its
+// messages; inside a quoted secret that would leak part of it.
+std::string without_quoted_text(const std::string& message) {
+  for (const char* prefix : {YAML::ErrorMsg::INVALID_ESCAPE, YAML::ErrorMsg::INVALID_UNICODE}) {
+    const std::string_view p(prefix);
+    if (message.compare(0, p.size(), p) == 0) {
+      // Drop the trailing ": " and what followed it.
+      return std::string(p.substr(0, p.find_last_not_of(": ") + 1));
+    }
+  }
+  return message;
+}
+
+// yaml-cpp 0.7 accepts a quoted scalar that is never closed and takes the
+// rest of the file as its text: `device_secret: "abc` on the last line would
+// load as a wrong secret with no error. Such a scalar runs to the end of the
+// file, so it is found by scanning each quoted scalar's source for its end.
+bool quote_is_closed(std::string_view text, std::size_t start) {
+  const char quote = text[start];
+  for (std::size_t i = start + 1; i < text.size(); ++i) {
+    if (quote == '"' && text[i] == '\\') {
+      ++i;
+    } else if (text[i] == quote) {
+      if (quote == '\'' && i + 1 < text.size() && text[i + 1] == '\'') {
+        ++i;  // '' is an escaped quote
+      } else {
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
+class UnclosedQuoteFinder {
+ public:
+  // Marks count from after a UTF-8 byte order mark.
+  explicit UnclosedQuoteFinder(std::string_view text)
+      : text_(text.starts_with("\xEF\xBB\xBF") ? text.substr(3) : text) {}
+
+  // The first quoted scalar under `node` that is not closed, if any.
+  std::optional<YAML::Mark> find(const YAML::Node& node) {
+    const YAML::Mark mark = node.Mark();
+    if (node.IsScalar()) {
+      const bool quoted =
+          node.Tag() == "!" && mark.pos >= 0 && static_cast<std::size_t>(mark.pos) < text_.size() &&
+          (text_[static_cast<std::size_t>(mark.pos)] == '"' || text_[static_cast<std::size_t>(mark.pos)] == '\'');
+      if (quoted && !quote_is_closed(text_, static_cast<std::size_t>(mark.pos))) return mark;
+      return std::nullopt;
+    }
+    if (!node.IsMap() && !node.IsSequence()) return std::nullopt;
+    // Aliases share their anchor's node: visit each once, which also stops
+    // an alias that contains itself.
+    if (!visited_.emplace(mark.pos, node.IsMap()).second) return std::nullopt;
+    for (auto it = node.begin(); it != node.end(); ++it) {
+      if (node.IsMap()) {
+        if (auto found = find(it->first)) return found;
+        if (auto found = find(it->second)) return found;
+      } else if (auto found = find(*it)) {
+        return found;
+      }
+    }
+    return std::nullopt;
+  }
+
+ private:
+  std::string_view text_;
+  std::set<std::pair<int, bool>> visited_;
+};
+
+}  // namespace
+
+std::optional<YAML::Node> parse_yaml_document(std::string_view text, SourceContext& src) {
+  try {
+    std::vector<YAML::Node> documents = YAML::LoadAll(std::string(text));
+    if (documents.empty()) return YAML::Node();
+    if (documents.size() > 1) {
+      src.error("", line_of(documents[1]), "more than one YAML document ('---'); put everything in one");
+      return std::nullopt;
+    }
+    if (auto unclosed = UnclosedQuoteFinder(text).find(documents.front())) {
+      src.error("", unclosed->line + 1, "YAML syntax error: quoted string not closed");
+      return std::nullopt;
+    }
+    return documents.front();
+  } catch (const YAML::Exception& e) {
+    const int line = e.mark.line < 0 ? 0 : e.mark.line + 1;
+    src.error("", line, "YAML syntax error: " + without_quoted_text(e.msg));
+    return std::nullopt;
+  }
+}
+
+}  // namespace otagw::config::detail

@@ -1,0 +1,132 @@
+#include "daemon/daemon.hpp"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <optional>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "daemon/exit_code.hpp"
+#include "daemon/service_notifier.hpp"
+#include "transports/asio.hpp"
+#include "transports/mqtt_error.hpp"
+#include "transports/mqtt_session.hpp"
+#include "transports/platform_sign.hpp"
+
+namespace otagw::daemon {
+namespace {
+
+// Blocking calls with no async form (libmosquitto's connect, fsync, DNS) run
+// here. Two threads: one stuck connect must not hold up an fsync.
+constexpr std::size_t kBlockingPoolThreads = 2;
+
+transports::MqttSessionOptions session_options(const config::Config& config) {
+  auto sign_in = transports::make_mqtt_sign_in(config.gateway.product_key, config.gateway.device_name,
+                                               config.gateway.device_secret, config.mqtt.tls);
+  transports::MqttSessionOptions options;
+  options.host = config.mqtt.host;
+  options.port = config.mqtt.port;
+  options.tls = config.mqtt.tls;
+  options.tls_verify = config.mqtt.tls_verify;
+  options.ca_file = config.mqtt.ca_file;
+  options.keepalive_s = config.mqtt.keepalive_s;
+  options.connect_timeout = std::chrono::seconds(config.mqtt.connect_timeout_s);
+  options.client_id = std::move(sign_in.client_id);
+  options.username = std::move(sign_in.username);
+  options.password = std::move(sign_in.password);
+  return options;
+}
+
+}  // namespace
+
+class Daemon::Impl {
+ public:
+  Impl(config::Config config, DaemonOptions options)
+      : config_(std::move(config)),
+        options_(options),
+        pool_(kBlockingPoolThreads),
+        signals_(io_, SIGTERM, SIGINT),
+        notifier_(io_.get_executor()),
+        session_(io_.get_executor(), pool_.get_executor(), session_options(config_)) {}
+
+  int run() {
+    if (config_.mqtt.tls && !config_.mqtt.tls_verify) {
+      spdlog::warn("mqtt.tls_verify is false: the broker's certificate is NOT checked (development only)");
+    }
+    if (!config_.mqtt.tls) spdlog::warn("mqtt.tls is false: the session to {} is not encrypted", config_.mqtt.host);
+
+    signals_.async_wait([this](boost::system::error_code ec, int signal) {
+      if (ec) return;
+      spdlog::info("{} received, stopping", signal == SIGTERM ? "SIGTERM" : "SIGINT");
+      finish(exit_ok);
+    });
+    session_.set_state_handler([this](transports::MqttState state, std::error_code why) { on_session_state(state, why); });
+    session_.start();
+    if (options_.once) asio::co_spawn(io_, run_once(), asio::detached);
+
+    // READY=1 as soon as the loop runs: a box that boots without network must
+    // not fail its start; the connection's state follows in STATUS= lines.
+    asio::post(io_, [this] {
+      notifier_.ready();
+      notifier_.start_watchdog();
+      spdlog::info("otagwd started: gateway {}.{}, {} sub-device(s), broker {}:{}", config_.gateway.product_key,
+                   config_.gateway.device_name, config_.subdevices.size(), config_.mqtt.host, config_.mqtt.port);
+    });
+
+    while (!exit_code_ && io_.run_one() > 0) {
+    }
+    // Drain: let stop() write DISCONNECT and the coroutines unwind.
+    io_.run_for(std::chrono::seconds(3));
+    return exit_code_.value_or(exit_ok);
+  }
+
+ private:
+  void on_session_state(transports::MqttState state, std::error_code why) {
+    std::string status = fmt::format("cloud {}:{} {}", config_.mqtt.host, config_.mqtt.port, transports::to_string(state));
+    if (why && state != transports::MqttState::stopped) status += fmt::format(" ({})", why.message());
+    notifier_.status(status);
+    if (options_.once && state == transports::MqttState::refused) finish(exit_sign_in_refused);
+  }
+
+  // --once: connect (within mqtt.connect_retry_s), then exit. The sweep
+  // issue extends this to one full pass over the sub-devices.
+  asio::awaitable<void> run_once() {
+    const std::error_code ec = co_await session_.async_wait_connected(
+        std::chrono::seconds(config_.mqtt.connect_retry_s), asio::use_awaitable);
+    if (ec == transports::MqttErrc::timed_out) {
+      spdlog::error("no connection to {}:{} within mqtt.connect_retry_s ({} s)", config_.mqtt.host, config_.mqtt.port,
+                    config_.mqtt.connect_retry_s);
+      finish(exit_broker_unreachable);
+    } else if (!ec) {
+      spdlog::info("--once: connected, done");
+      finish(exit_ok);
+    }
+  }
+
+  void finish(int code) {
+    if (exit_code_) return;
+    exit_code_ = code;
+    notifier_.stopping();
+    notifier_.stop_watchdog();
+    signals_.cancel();
+    session_.stop();
+  }
+
+  config::Config config_;
+  DaemonOptions options_;
+  asio::io_context io_;
+  asio::thread_pool pool_;
+  asio::signal_set signals_;
+  ServiceNotifier notifier_;
+  transports::MqttSession session_;
+  std::optional<int> exit_code_;
+};
+
+Daemon::Daemon(config::Config config, DaemonOptions options)
+    : impl_(std::make_unique<Impl>(std::move(config), options)) {}
+Daemon::~Daemon() = default;
+int Daemon::run() { return impl_->run(); }
+
+}  // namespace otagw::daemon

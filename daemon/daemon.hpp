@@ -1,0 +1,30 @@
+#pragma once
+// The running daemon: one io_context, the blocking-call pool, the cloud
+// session, signals and systemd notifications. Built from a validated config.
+#include <memory>
+
+#include "config/config.hpp"
+
+namespace otagw::daemon {
+
+struct DaemonOptions {
+  bool once = false;  // --once: connect, one pass, exit
+};
+
+class Daemon {
+ public:
+  Daemon(config::Config config, DaemonOptions options);
+  ~Daemon();
+  Daemon(const Daemon&) = delete;
+  Daemon& operator=(const Daemon&) = delete;
+
+  // Runs until SIGTERM/SIGINT (exit_ok) or, with --once, until the pass ends.
+  // Returns an ExitCode.
+  [[nodiscard]] int run();
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace otagw::daemon

@@ -1,0 +1,38 @@
+#include "daemon/service_notifier.hpp"
+
+#include <systemd/sd-daemon.h>
+
+#include <spdlog/spdlog.h>
+
+namespace otagw::daemon {
+
+ServiceNotifier::ServiceNotifier(asio::any_io_executor loop) : timer_(std::move(loop)) {
+  std::uint64_t usec = 0;
+  if (sd_watchdog_enabled(0, &usec) > 0 && usec > 0) interval_ = std::chrono::microseconds(usec);
+}
+
+void ServiceNotifier::ready() { sd_notify(0, "READY=1"); }
+
+void ServiceNotifier::status(const std::string& text) { sd_notify(0, ("STATUS=" + text).c_str()); }
+
+void ServiceNotifier::stopping() { sd_notify(0, "STOPPING=1"); }
+
+void ServiceNotifier::start_watchdog() {
+  if (!interval_) return;
+  spdlog::debug("systemd watchdog every {} ms", interval_->count() / 2000);
+  sd_notify(0, "WATCHDOG=1");
+  arm();
+}
+
+void ServiceNotifier::stop_watchdog() { timer_.cancel(); }
+
+void ServiceNotifier::arm() {
+  timer_.expires_after(*interval_ / 2);
+  timer_.async_wait([this](boost::system::error_code ec) {
+    if (ec) return;
+    sd_notify(0, "WATCHDOG=1");
+    arm();
+  });
+}
+
+}  // namespace otagw::daemon

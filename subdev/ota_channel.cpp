@@ -1,0 +1,221 @@
+#include "subdev/ota_channel.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "subdev/platform_reply.hpp"
+#include "subdev/subdev_error.hpp"
+#include "subdev/topics.hpp"
+#include "transports/mqtt_error.hpp"
+
+namespace otagw::subdev {
+namespace {
+
+constexpr int kCodeThrottled = 429;
+
+// "/ota/device/upgrade/{pk}/{dn}" or "/sys/{pk}/{dn}/thing/ota/firmware/get_reply"
+// -> "{pk}.{dn}", for messages about devices that are not active.
+std::string device_of(std::string_view topic) {
+  std::vector<std::string_view> parts;
+  std::size_t start = 0;
+  while (start <= topic.size()) {
+    const auto end = topic.find('/', start);
+    parts.push_back(topic.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start));
+    if (end == std::string_view::npos) break;
+    start = end + 1;
+  }
+  if (parts.size() >= 6 && parts[1] == "ota") return std::string(parts[4]) + "." + std::string(parts[5]);
+  if (parts.size() >= 4 && parts[1] == "sys") return std::string(parts[2]) + "." + std::string(parts[3]);
+  return std::string(topic);
+}
+
+bool is_upgrade_topic(std::string_view topic) { return topic.starts_with("/ota/device/upgrade/"); }
+
+}  // namespace
+
+std::string_view to_string(QueryOutcome outcome) noexcept {
+  switch (outcome) {
+    case QueryOutcome::up_to_date: return "up_to_date";
+    case QueryOutcome::offer: return "offer";
+    case QueryOutcome::no_reply: return "no_reply";
+    case QueryOutcome::failed: return "failed";
+  }
+  return "unknown";
+}
+
+OtaChannel::OtaChannel(transports::MqttSession& session, CloudRpc& rpc, PublishPacer& pacer, DeviceStateStore& state,
+                       std::chrono::milliseconds query_timeout)
+    : session_(session), rpc_(rpc), pacer_(pacer), state_(state), query_timeout_(query_timeout) {}
+
+asio::awaitable<VisitResult> OtaChannel::visit(const Subdevice& device) {
+  VisitResult result;
+  const std::vector<std::string> channel_topics = {
+      topics::ota_upgrade(device.product_key, device.device_name),
+      topics::reply(topics::firmware_get(device.product_key, device.device_name))};
+
+  // Subscribe before anything is sent: the reply or push can come at once.
+  if (auto ec = co_await session_.async_subscribe(channel_topics, 1, asio::use_awaitable)) {
+    result.aborted = SubdevErrc::connection_lost;
+    spdlog::debug("sub-device {}: subscribe failed: {}", device.key(), ec.message());
+    co_return result;
+  }
+  active_ = &device;
+  pushed_.clear();
+
+  const DeviceState& known = state_.at(device.key());
+  for (const ModuleSpec& module : device.modules) {
+    ModuleVisit visit{module.name, module.configured_version, QueryOutcome::no_reply, std::nullopt, {}};
+    if (const auto it = known.installed_versions.find(module.name); it != known.installed_versions.end()) {
+      visit.reported_version = it->second;
+    }
+    if (auto ec = co_await report_version(device, module, visit.reported_version)) {
+      result.aborted = SubdevErrc::connection_lost;
+      break;
+    }
+    auto answer = co_await query(device, module);
+    if (!answer) {
+      result.aborted = answer.error().code;
+      break;
+    }
+    visit.outcome = answer->outcome;
+    visit.offer = std::move(answer->offer);
+    visit.detail = std::move(answer->detail);
+    result.modules.push_back(std::move(visit));
+  }
+
+  active_ = nullptr;
+  waiting_ = nullptr;
+  pushed_.clear();
+  // After a lost session the subscriptions are gone with it; otherwise free
+  // the channel before the next device takes it.
+  if (!result.aborted) {
+    if (auto ec = co_await session_.async_unsubscribe(channel_topics, asio::use_awaitable)) {
+      // The broker drops a lost session's subscriptions, so nothing stays behind.
+      spdlog::debug("sub-device {}: unsubscribe failed: {}", device.key(), ec.message());
+      if (ec != transports::MqttErrc::timed_out) result.aborted = SubdevErrc::connection_lost;
+    }
+  }
+  co_return result;
+}
+
+asio::awaitable<std::error_code> OtaChannel::report_version(const Subdevice& device, const ModuleSpec& module,
+                                                            const std::string& version) {
+  nlohmann::json params = {{"version", version}};
+  if (!module.name.empty()) params["module"] = module.name;
+  const nlohmann::json inform = {{"id", rpc_.next_id()}, {"params", std::move(params)}};
+  co_await pacer_.acquire();
+  co_return co_await session_.async_publish(topics::ota_inform(device.product_key, device.device_name), inform.dump(),
+                                            0, asio::use_awaitable);
+}
+
+asio::awaitable<Expected<OtaChannel::Answer>> OtaChannel::query(const Subdevice& device, const ModuleSpec& module) {
+  // A push for this module may already have come while an earlier module was queried.
+  if (auto it = pushed_.find(module.name); it != pushed_.end()) {
+    Answer answer = std::move(it->second);
+    pushed_.erase(it);
+    co_return answer;
+  }
+  for (int attempt = 0;; ++attempt) {
+    transports::AsyncSlot<Answer> slot(co_await asio::this_coro::executor);
+    waiting_id_ = rpc_.next_id();
+    waiting_module_ = module.name;
+    waiting_ = &slot;
+
+    nlohmann::json params = nlohmann::json::object();
+    if (!module.name.empty()) params["module"] = module.name;
+    const nlohmann::json request = {
+        {"id", waiting_id_}, {"version", "1.0"}, {"params", std::move(params)}, {"method", "thing.ota.firmware.get"}};
+    co_await pacer_.acquire();
+    if (auto ec = co_await session_.async_publish(topics::firmware_get(device.product_key, device.device_name),
+                                                  request.dump(), 0, asio::use_awaitable)) {
+      waiting_ = nullptr;
+      co_return make_error(SubdevErrc::connection_lost, device.key());
+    }
+    auto answer = co_await slot.wait_for(query_timeout_);
+    waiting_ = nullptr;
+    if (!answer) {
+      if (session_.state() != transports::MqttState::connected) co_return make_error(SubdevErrc::connection_lost);
+      co_return Answer{QueryOutcome::no_reply, std::nullopt, "no reply within query_timeout_s"};
+    }
+    if (answer->outcome == QueryOutcome::failed && answer->detail == "throttled" && attempt == 0) {
+      pacer_.slow_down();
+      continue;  // once, at the slower pace
+    }
+    co_return std::move(*answer);
+  }
+}
+
+void OtaChannel::deliver(std::string_view topic, std::string_view payload) {
+  const std::string device = device_of(topic);
+  if (active_ == nullptr || device != active_->key()) {
+    spdlog::warn("sub-device {}: message on {} while its OTA channel is not active: dropped", device, topic);
+    return;
+  }
+  if (is_upgrade_topic(topic)) {
+    deliver_push(payload);
+  } else {
+    deliver_reply(payload);
+  }
+}
+
+void OtaChannel::deliver_reply(std::string_view payload) {
+  std::string why;
+  auto reply = parse_platform_reply(payload, why);
+  if (!reply) {
+    spdlog::warn("sub-device {}: malformed firmware/get reply dropped ({})", active_->key(), why);
+    return;
+  }
+  if (waiting_ == nullptr || reply->id != waiting_id_) {
+    spdlog::warn("sub-device {}: firmware/get reply with stale id {} dropped", active_->key(), reply->id);
+    return;
+  }
+  if (reply->code == kCodeThrottled) {
+    waiting_->deliver(Answer{QueryOutcome::failed, std::nullopt, "throttled"});
+  } else if (reply->code != 200) {
+    waiting_->deliver(Answer{QueryOutcome::failed, std::nullopt,
+                             "platform code " + std::to_string(reply->code) + " " + reply->message});
+  } else if (reply->data.is_null() || (reply->data.is_object() && reply->data.empty())) {
+    waiting_->deliver(Answer{QueryOutcome::up_to_date, std::nullopt, {}});
+  } else {
+    waiting_->deliver(answer_from_firmware(reply->data, waiting_module_));
+  }
+}
+
+void OtaChannel::deliver_push(std::string_view payload) {
+  const auto j = nlohmann::json::parse(payload, nullptr, false);
+  if (j.is_discarded() || !j.is_object() || !j.contains("data") || !j["data"].is_object()) {
+    spdlog::warn("sub-device {}: malformed upgrade push dropped", active_->key());
+    return;
+  }
+  const auto& data = j["data"];
+  const std::string module = data.contains("module") && data["module"].is_string() ? data["module"].get<std::string>()
+                                                                                    : std::string{};
+  const bool known_module = std::any_of(active_->modules.begin(), active_->modules.end(),
+                                        [&](const ModuleSpec& m) { return m.name == module; });
+  if (!known_module) {
+    spdlog::warn("sub-device {}: upgrade push for unknown module '{}' dropped", active_->key(), module);
+    return;
+  }
+  Answer answer = answer_from_firmware(data, module);
+  if (waiting_ != nullptr && module == waiting_module_) {
+    waiting_->deliver(std::move(answer));
+  } else {
+    pushed_.insert_or_assign(module, std::move(answer));
+  }
+}
+
+OtaChannel::Answer OtaChannel::answer_from_firmware(const nlohmann::json& data, const std::string& expected_module) {
+  std::string why;
+  auto offer = parse_firmware_offer(data, why);
+  if (!offer) return Answer{QueryOutcome::failed, std::nullopt, "unusable offer: " + why};
+  if (offer->module != expected_module) {
+    return Answer{QueryOutcome::failed, std::nullopt,
+                  "offer for module '" + offer->module + "' in answer to a query for '" + expected_module + "'"};
+  }
+  return Answer{QueryOutcome::offer, std::move(offer), {}};
+}
+
+void OtaChannel::wake() {
+  if (waiting_ != nullptr) waiting_->wake();
+}
+
+}  // namespace otagw::subdev

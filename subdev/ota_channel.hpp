@@ -1,0 +1,94 @@
+#pragma once
+// The per-device OTA channel: while a device is visited, and only then, the
+// gateway is subscribed to that device's OTA topics. Never are two devices'
+// OTA topics subscribed at once.
+//
+// A visit: subscribe the upgrade and firmware/get_reply topics, then for each
+// of the device's modules report its version on inform and query with
+// thing.ota.firmware.get, and wait (up to query_timeout) for the reply with
+// the same id or an upgrade push; then unsubscribe.
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+#include "subdev/cloud_rpc.hpp"
+#include "subdev/device_state.hpp"
+#include "subdev/firmware_offer.hpp"
+#include "subdev/publish_pacer.hpp"
+#include "subdev/registry.hpp"
+#include "transports/async_slot.hpp"
+#include "transports/mqtt_session.hpp"
+
+namespace otagw::subdev {
+
+enum class QueryOutcome {
+  up_to_date,  // "data":{}
+  offer,       // a usable firmware offer (reply or push)
+  no_reply,    // nothing within query_timeout
+  failed,      // an error code or an unusable offer
+};
+
+[[nodiscard]] std::string_view to_string(QueryOutcome outcome) noexcept;
+
+struct ModuleVisit {
+  std::string module;
+  std::string reported_version;
+  QueryOutcome outcome = QueryOutcome::no_reply;
+  std::optional<FirmwareOffer> offer;
+  std::string detail;  // why it failed, for logs and state
+};
+
+struct VisitResult {
+  std::error_code aborted;  // connection_lost / stopped: the visit must be repeated
+  std::vector<ModuleVisit> modules;
+};
+
+class OtaChannel {
+ public:
+  OtaChannel(transports::MqttSession& session, CloudRpc& rpc, PublishPacer& pacer, DeviceStateStore& state,
+             std::chrono::milliseconds query_timeout);
+
+  asio::awaitable<VisitResult> visit(const Subdevice& device);
+
+  // A message on a sub-device's upgrade or firmware/get_reply topic. Acted on
+  // only when it is for the active device and (replies) carries the id we
+  // wait for; anything else is logged with its device and dropped.
+  void deliver(std::string_view topic, std::string_view payload);
+
+  // The session dropped: the waiting query gives up.
+  void wake();
+
+  [[nodiscard]] const Subdevice* active() const noexcept { return active_; }
+
+ private:
+  struct Answer {
+    QueryOutcome outcome;
+    std::optional<FirmwareOffer> offer;
+    std::string detail;
+  };
+
+  asio::awaitable<std::error_code> report_version(const Subdevice& device, const ModuleSpec& module,
+                                                  const std::string& version);
+  asio::awaitable<Expected<Answer>> query(const Subdevice& device, const ModuleSpec& module);
+  void deliver_reply(std::string_view payload);
+  void deliver_push(std::string_view payload);
+  static Answer answer_from_firmware(const nlohmann::json& data, const std::string& expected_module);
+
+  transports::MqttSession& session_;
+  CloudRpc& rpc_;
+  PublishPacer& pacer_;
+  DeviceStateStore& state_;
+  std::chrono::milliseconds query_timeout_;
+
+  const Subdevice* active_ = nullptr;
+  std::string waiting_id_;                        // id of the outstanding firmware.get
+  std::string waiting_module_;                    // its module
+  transports::AsyncSlot<Answer>* waiting_ = nullptr;
+  std::map<std::string, Answer> pushed_;          // pushes for modules not queried yet in this visit
+};
+
+}  // namespace otagw::subdev

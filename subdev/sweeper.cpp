@@ -1,0 +1,204 @@
+#include "subdev/sweeper.hpp"
+
+#include <algorithm>
+
+#include <spdlog/spdlog.h>
+
+#include "subdev/subdev_error.hpp"
+
+namespace otagw::subdev {
+namespace {
+
+std::int64_t wall_clock_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+Sweeper::Sweeper(asio::any_io_executor blocking_pool, transports::MqttSession& session, GatewayIdentity gateway,
+                 const Registry& registry, DeviceStateStore& state, SweeperOptions options)
+    : blocking_pool_(std::move(blocking_pool)),
+      session_(session),
+      registry_(registry),
+      state_(state),
+      options_(options),
+      pacer_(options.max_publish_per_s),
+      rpc_(session, pacer_),
+      topology_(std::move(gateway), rpc_, state, options.reply_timeout),
+      channel_(session, rpc_, pacer_, state, options.query_timeout),
+      reply_topics_(topology_.reply_topics()) {}
+
+void Sweeper::on_message(std::string_view topic, std::string_view payload) {
+  if (std::find(reply_topics_.begin(), reply_topics_.end(), topic) != reply_topics_.end()) {
+    if (!rpc_.deliver(payload)) spdlog::warn("reply on {} matches no waiting request: dropped", topic);
+    return;
+  }
+  if (topic.starts_with("/ota/device/upgrade/") || topic.ends_with("/thing/ota/firmware/get_reply")) {
+    channel_.deliver(topic, payload);
+    return;
+  }
+  spdlog::debug("message on unexpected topic {} dropped", topic);
+}
+
+void Sweeper::on_connection_lost() {
+  rpc_.wake_all();
+  channel_.wake();
+}
+
+void Sweeper::stop() {
+  stopping_ = true;
+  on_connection_lost();
+  if (interval_timer_) interval_timer_->cancel();
+}
+
+asio::awaitable<bool> Sweeper::ensure_logged_in(std::span<const Subdevice* const> devices, PassReport& report) {
+  if (logged_in_on_ == session_.connection_count()) co_return true;
+  const auto connection = session_.connection_count();
+  if (co_await session_.async_subscribe(reply_topics_, 1, asio::use_awaitable)) co_return false;
+
+  std::vector<const Subdevice*> pending(devices.begin(), devices.end());
+  BatchOutcome added = co_await topology_.add(pending);
+  if (added.aborted) co_return false;
+  BatchOutcome logged_in = co_await topology_.login(added.accepted);
+  if (logged_in.aborted) co_return false;
+
+  // Index by position in `devices`: the window being swept.
+  online_.assign(devices.size(), false);
+  for (std::size_t i = 0; i < devices.size(); ++i) {
+    online_[i] = std::find(logged_in.accepted.begin(), logged_in.accepted.end(), devices[i]) != logged_in.accepted.end();
+  }
+  auto note_refusal = [&](const Subdevice* device, int code, const char* step) {
+    auto& state = state_.at(device->key());
+    state.last_result = std::string(step) + " refused (code " + std::to_string(code) + ")";
+    state_.mark_dirty();
+  };
+  for (const auto& [device, code] : added.refused) note_refusal(device, code, "topology add");
+  for (const auto& [device, code] : logged_in.refused) note_refusal(device, code, "login");
+  spdlog::info("logged in {} of {} sub-device(s)", logged_in.accepted.size(), devices.size());
+  (void)report;
+  logged_in_on_ = connection;
+  co_return true;
+}
+
+void Sweeper::record(const Subdevice& device, const VisitResult& visit, PassReport& report) {
+  ++report.visited;
+  auto& state = state_.at(device.key());
+  state.last_check_ms = wall_clock_ms();
+  std::string summary;
+  for (const ModuleVisit& module : visit.modules) {
+    const std::string label = module.module.empty() ? "" : module.module + ": ";
+    switch (module.outcome) {
+      case QueryOutcome::up_to_date: ++report.up_to_date; break;
+      case QueryOutcome::offer:
+        ++report.offers;
+        // Firmware jobs (download, verify, flash, report) take the offer from
+        // here; until they exist the offer is only recorded.
+        spdlog::info("sub-device {}: {}firmware {} offered ({} bytes, {}{}); firmware jobs are not enabled in this "
+                     "build: not installed",
+                     device.key(), label, module.offer->version, module.offer->size, module.offer->sign_method,
+                     module.offer->is_diff ? ", delta" : "");
+        break;
+      case QueryOutcome::no_reply:
+        ++report.no_reply;
+        spdlog::warn("sub-device {}: {}no answer to firmware/get within {} s; moving on", device.key(), label,
+                     std::chrono::duration_cast<std::chrono::seconds>(options_.query_timeout).count());
+        break;
+      case QueryOutcome::failed:
+        ++report.failed;
+        spdlog::warn("sub-device {}: {}query failed: {}", device.key(), label, module.detail);
+        break;
+    }
+    if (!summary.empty()) summary += "; ";
+    summary += label + std::string(to_string(module.outcome));
+    if (module.offer) summary += " " + module.offer->version;
+  }
+  state.last_result = std::move(summary);
+  state_.mark_dirty();
+}
+
+asio::awaitable<void> Sweeper::save_state(bool force) {
+  if (!state_.dirty()) co_return;
+  const auto now = std::chrono::steady_clock::now();
+  if (!force && now - last_save_ < options_.save_interval) co_return;
+  last_save_ = now;
+  (void)co_await state_.async_save(blocking_pool_);
+}
+
+asio::awaitable<PassReport> Sweeper::run_pass(std::chrono::milliseconds reconnect_wait) {
+  PassReport report;
+  const auto started = std::chrono::steady_clock::now();
+  std::vector<const Subdevice*> devices;
+  for (const Subdevice& device : registry_.devices()) devices.push_back(&device);
+  const std::size_t window_size = std::max<std::size_t>(1, options_.max_online);
+  const bool windowed = devices.size() > window_size;
+
+  for (std::size_t window_start = 0; window_start < devices.size(); window_start += window_size) {
+    const std::span<const Subdevice* const> window(devices.data() + window_start,
+                                                   std::min(window_size, devices.size() - window_start));
+    logged_in_on_ = 0;  // every window (and every pass) logs in anew
+    std::size_t next = 0;
+    while (next < window.size()) {
+      if (stopping_) co_return report;
+      if (session_.state() != transports::MqttState::connected) {
+        spdlog::info("sweep paused at {}: waiting for the cloud session", window[next]->key());
+        if (co_await session_.async_wait_connected(reconnect_wait, asio::use_awaitable)) {
+          co_await save_state(true);
+          report.elapsed = std::chrono::steady_clock::now() - started;
+          co_return report;
+        }
+      }
+      // Log in what is left of the window (again after a reconnect).
+      if (!co_await ensure_logged_in(window.subspan(next), report)) continue;
+      const std::size_t online_offset = window.size() - online_.size();
+
+      const Subdevice& device = *window[next];
+      if (!online_[next - online_offset]) {
+        ++report.not_logged_in;
+        ++next;
+        continue;
+      }
+      VisitResult visit = co_await channel_.visit(device);
+      if (visit.aborted) {
+        ++report.resumed;
+        spdlog::info("sub-device {}: visit abandoned ({}); resuming there after reconnect", device.key(),
+                     visit.aborted.message());
+        continue;
+      }
+      record(device, visit, report);
+      ++next;
+      co_await save_state(false);
+    }
+    if (windowed && session_.state() == transports::MqttState::connected) {
+      std::vector<const Subdevice*> online;
+      const std::size_t online_offset = window.size() - online_.size();
+      for (std::size_t i = online_offset; i < window.size(); ++i) {
+        if (online_[i - online_offset]) online.push_back(window[i]);
+      }
+      if (auto ec = co_await topology_.logout(online)) spdlog::warn("logout of window failed: {}", ec.message());
+    }
+  }
+  co_await save_state(true);
+  report.complete = true;
+  report.elapsed = std::chrono::steady_clock::now() - started;
+  co_return report;
+}
+
+asio::awaitable<void> Sweeper::run_forever() {
+  interval_timer_ = std::make_unique<asio::steady_timer>(co_await asio::this_coro::executor);
+  // No upper bound on waiting for the cloud: the daemon runs until stopped.
+  constexpr auto kForever = std::chrono::hours(24 * 365);
+  while (!stopping_) {
+    const PassReport report = co_await run_pass(std::chrono::duration_cast<std::chrono::milliseconds>(kForever));
+    if (stopping_) break;
+    spdlog::info("sweep done in {:.3f} s: {} visited, {} up to date, {} offer(s), {} without reply, {} failed, {} not "
+                 "logged in",
+                 std::chrono::duration<double>(report.elapsed).count(), report.visited, report.up_to_date,
+                 report.offers, report.no_reply, report.failed, report.not_logged_in);
+    interval_timer_->expires_after(options_.sweep_interval);
+    boost::system::error_code ignored;
+    co_await interval_timer_->async_wait(asio::redirect_error(asio::use_awaitable, ignored));
+  }
+}
+
+}  // namespace otagw::subdev

@@ -1,0 +1,101 @@
+// The shipped example must load, and mean what its comments say.
+#include <catch2/catch.hpp>
+#include <fstream>
+
+#include "config_test_support.hpp"
+
+namespace otagw::config {
+namespace {
+
+const std::filesystem::path kExamples = std::filesystem::path(OTAGW_SOURCE_DIR) / "config" / "examples";
+
+// 1-based line of the `occurrence`-th line of `file` containing `needle`.
+int line_containing(const std::filesystem::path& file, std::string_view needle, int occurrence = 1) {
+  std::ifstream in(file);
+  std::string line;
+  for (int number = 1; std::getline(in, line); ++number) {
+    if (line.find(needle) != std::string::npos && --occurrence == 0) return number;
+  }
+  return -1;
+}
+
+TEST_CASE("the example config loads with the values it states", "[unit]") {
+  const std::filesystem::path file = kExamples / "gateway.yaml";
+  const LoadResult result = load_config_file(file);
+  INFO(test::all_errors(result, file));
+  REQUIRE(result.errors.empty());
+  REQUIRE(result.config.has_value());
+  const Config& config = *result.config;
+
+  CHECK(config.gateway.product_key == "a1GwProd01");
+  CHECK(config.gateway.device_name == "gw-0001");
+  CHECK(config.gateway.device_secret.reveal() == "replace-with-device-secret");
+
+  CHECK(config.mqtt.host == "iot-06z00abc.mqtt.iothub.aliyuncs.com");
+  CHECK(config.mqtt.instance_id == "iot-06z00abc");
+  CHECK(config.mqtt.region == "cn-shanghai");
+  CHECK(config.mqtt.port == 443);
+  CHECK(config.mqtt.tls);
+  CHECK(config.mqtt.tls_verify);
+  CHECK(config.mqtt.ca_file.empty());
+  CHECK(config.mqtt.keepalive_s == 60);
+  CHECK(config.mqtt.connect_retry_s == 60);
+  CHECK(config.mqtt.connect_timeout_s == 30);
+  CHECK(config.mqtt.max_publish_per_s == 0);
+
+  CHECK(config.ota.state_dir == "/var/lib/otagw");
+  CHECK(config.ota.query_timeout_s == 25);
+  CHECK(config.ota.sweep_interval_s == 3600);
+  CHECK_FALSE(config.ota.allow_http);
+  CHECK(config.ota.download_ca_file.empty());
+  CHECK(config.ota.max_image_bytes == 536870912U);
+  CHECK(config.ota.low_speed_timeout_s == 30);
+  CHECK(config.ota.download_retry_s == 300);
+  CHECK(config.ota.max_online == 2000);
+
+  CHECK(config.control.socket == "/run/otagw/otagw.sock");
+  CHECK(config.log.level == LogLevel::info);
+
+  REQUIRE(config.plugins.size() == 2);
+  const PluginConfig& copy = config.plugins.at("copy");
+  CHECK(copy.name == "copy");
+  CHECK(copy.kind == PluginConfig::Kind::exec);
+  CHECK(copy.path == "/usr/libexec/otagw/plugins/file-copy");
+  CHECK(copy.timeout_s == 600);
+  CHECK(copy.version_timeout_s == 30);
+  const PluginConfig& spi = config.plugins.at("spi");
+  CHECK(spi.kind == PluginConfig::Kind::library);
+  CHECK(spi.path == "/usr/lib/otagw/plugins/libspi.so");
+
+  CHECK(config.subdevices_dir == (std::filesystem::absolute(kExamples) / "subdevices.d").lexically_normal());
+  REQUIRE(config.subdevices.size() == 4);
+  const SubdeviceConfig& first = config.subdevices[0];
+  CHECK(first.product_key == "a1SubProd1");
+  CHECK(first.device_name == "sub-0000");
+  CHECK(first.device_secret.reveal() == "replace-with-sub-0000-secret");
+  CHECK(first.version == "1.0.0");
+  CHECK(first.module.empty());
+  CHECK(first.plugin == "copy");
+  CHECK(first.params == nlohmann::json{{"target", "/var/lib/otagw/sub-0000/firmware.bin"}});
+  CHECK(first.source_file == file);
+  CHECK(first.source_line == line_containing(file, "- product_key: a1SubProd1"));
+
+  const SubdeviceConfig& module = config.subdevices[1];
+  CHECK(module.device_name == "sub-0000");
+  CHECK(module.module == "mcu");
+  CHECK(module.plugin == "spi");
+  CHECK(module.params ==
+        nlohmann::json{{"bus", 1}, {"chip_select", 0}, {"speed_hz", 8000000}, {"verify", true}, {"label", "0042"}});
+  CHECK(module.source_line == line_containing(file, "- product_key: a1SubProd1", 2));
+
+  // Then the subdevices_dir file.
+  const std::filesystem::path dir_file = config.subdevices_dir / "10-sensors.yaml";
+  CHECK(config.subdevices[2].device_name == "sensor-01");
+  CHECK(config.subdevices[2].source_file == dir_file);
+  CHECK(config.subdevices[2].source_line == line_containing(dir_file, "device_name: sensor-01") - 1);
+  CHECK(config.subdevices[2].params == nlohmann::json{{"port", "/dev/ttyS1"}, {"baud", 115200}});
+  CHECK(config.subdevices[3].device_name == "sensor-02");
+}
+
+}  // namespace
+}  // namespace otagw::config
