@@ -10,6 +10,9 @@
 
 #include "daemon/exit_code.hpp"
 #include "daemon/service_notifier.hpp"
+#include "subdev/device_state.hpp"
+#include "subdev/registry.hpp"
+#include "subdev/sweeper.hpp"
 #include "transports/asio.hpp"
 #include "transports/mqtt_error.hpp"
 #include "transports/mqtt_session.hpp"
@@ -39,6 +42,15 @@ transports::MqttSessionOptions session_options(const config::Config& config) {
   return options;
 }
 
+subdev::SweeperOptions sweeper_options(const config::Config& config) {
+  subdev::SweeperOptions options;
+  options.max_online = static_cast<std::size_t>(config.ota.max_online);
+  options.query_timeout = std::chrono::seconds(config.ota.query_timeout_s);
+  options.sweep_interval = std::chrono::seconds(config.ota.sweep_interval_s);
+  options.max_publish_per_s = config.mqtt.max_publish_per_s;
+  return options;
+}
+
 }  // namespace
 
 class Daemon::Impl {
@@ -49,7 +61,13 @@ class Daemon::Impl {
         pool_(kBlockingPoolThreads),
         signals_(io_, SIGTERM, SIGINT),
         notifier_(io_.get_executor()),
-        session_(io_.get_executor(), pool_.get_executor(), session_options(config_)) {}
+        session_(io_.get_executor(), pool_.get_executor(), session_options(config_)),
+        registry_(config_.subdevices),
+        state_(config_.ota.state_dir),
+        sweeper_(pool_.get_executor(), session_, {config_.gateway.product_key, config_.gateway.device_name},
+                 registry_, state_, sweeper_options(config_)) {
+    state_.load();
+  }
 
   int run() {
     if (config_.mqtt.tls && !config_.mqtt.tls_verify) {
@@ -63,8 +81,14 @@ class Daemon::Impl {
       finish(exit_ok);
     });
     session_.set_state_handler([this](transports::MqttState state, std::error_code why) { on_session_state(state, why); });
+    session_.set_message_handler(
+        [this](std::string_view topic, std::string_view payload) { sweeper_.on_message(topic, payload); });
     session_.start();
-    if (options_.once) asio::co_spawn(io_, run_once(), asio::detached);
+    if (options_.once) {
+      asio::co_spawn(io_, run_once(), asio::detached);
+    } else {
+      asio::co_spawn(io_, sweeper_.run_forever(), asio::detached);
+    }
 
     // READY=1 as soon as the loop runs: a box that boots without network must
     // not fail its start; the connection's state follows in STATUS= lines.
@@ -87,22 +111,30 @@ class Daemon::Impl {
     std::string status = fmt::format("cloud {}:{} {}", config_.mqtt.host, config_.mqtt.port, transports::to_string(state));
     if (why && state != transports::MqttState::stopped) status += fmt::format(" ({})", why.message());
     notifier_.status(status);
+    if (state != transports::MqttState::connected) sweeper_.on_connection_lost();
     if (options_.once && state == transports::MqttState::refused) finish(exit_sign_in_refused);
   }
 
-  // --once: connect (within mqtt.connect_retry_s), then exit. The sweep
-  // issue extends this to one full pass over the sub-devices.
+  // --once: connect (within mqtt.connect_retry_s), one full pass, exit. A
+  // session lost mid-pass is waited for as long again before giving up.
   asio::awaitable<void> run_once() {
-    const std::error_code ec = co_await session_.async_wait_connected(
-        std::chrono::seconds(config_.mqtt.connect_retry_s), asio::use_awaitable);
+    const auto retry = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::seconds(config_.mqtt.connect_retry_s));
+    const std::error_code ec = co_await session_.async_wait_connected(retry, asio::use_awaitable);
     if (ec == transports::MqttErrc::timed_out) {
       spdlog::error("no connection to {}:{} within mqtt.connect_retry_s ({} s)", config_.mqtt.host, config_.mqtt.port,
                     config_.mqtt.connect_retry_s);
       finish(exit_broker_unreachable);
-    } else if (!ec) {
-      spdlog::info("--once: connected, done");
-      finish(exit_ok);
+      co_return;
     }
+    if (ec) co_return;  // stopped (signal or refusal) meanwhile
+    const subdev::PassReport report = co_await sweeper_.run_pass(retry);
+    spdlog::info("--once: pass {} in {:.3f} s: {} visited, {} up to date, {} offer(s), {} without reply, {} failed, "
+                 "{} not logged in, {} resumed after reconnect",
+                 report.complete ? "complete" : "INCOMPLETE", std::chrono::duration<double>(report.elapsed).count(),
+                 report.visited, report.up_to_date, report.offers, report.no_reply, report.failed,
+                 report.not_logged_in, report.resumed);
+    finish(report.complete ? exit_ok : exit_incomplete);
   }
 
   void finish(int code) {
@@ -111,6 +143,7 @@ class Daemon::Impl {
     notifier_.stopping();
     notifier_.stop_watchdog();
     signals_.cancel();
+    sweeper_.stop();
     session_.stop();
   }
 
@@ -121,6 +154,9 @@ class Daemon::Impl {
   asio::signal_set signals_;
   ServiceNotifier notifier_;
   transports::MqttSession session_;
+  subdev::Registry registry_;
+  subdev::DeviceStateStore state_;
+  subdev::Sweeper sweeper_;
   std::optional<int> exit_code_;
 };
 

@@ -70,10 +70,12 @@ std::string DeviceStateStore::serialise() const {
 asio::awaitable<std::error_code> DeviceStateStore::async_save(asio::any_io_executor blocking_pool) {
   dirty_ = false;
   std::string contents = serialise();
-  const std::error_code ec = co_await transports::run_blocking(
-      std::move(blocking_pool), [file = file_, contents = std::move(contents)] {
-        return transports::write_file_atomically(file, contents);
-      });
+  // A named function object: g++ 12 double-frees a capturing lambda that is
+  // a temporary inside a co_await expression.
+  auto write = [file = file_, contents = std::move(contents)] {
+    return transports::write_file_atomically(file, contents);
+  };
+  const std::error_code ec = co_await transports::run_blocking(std::move(blocking_pool), std::move(write));
   if (ec) {
     dirty_ = true;  // try again at the next save
     spdlog::error("cannot save device state to {}: {}", file_.string(), ec.message());
