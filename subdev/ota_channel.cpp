@@ -52,12 +52,17 @@ asio::awaitable<VisitResult> OtaChannel::visit(const Subdevice& device) {
       topics::ota_upgrade(device.product_key, device.device_name),
       topics::reply(topics::firmware_get(device.product_key, device.device_name))};
 
-  // Subscribe before anything is sent: the reply or push can come at once.
-  if (auto ec = co_await session_.async_subscribe(channel_topics, 1, asio::use_awaitable)) {
-    result.aborted = SubdevErrc::connection_lost;
-    spdlog::debug("sub-device {}: subscribe failed: {}", device.key(), ec.message());
-    co_return result;
-  }
+  // MQTT keeps order on one connection: the broker has the subscription in
+  // place before it sees the query, so the reply cannot miss it. Waiting for
+  // the SUBACK (or, at the end, the UNSUBACK) would only add a round trip per
+  // device. A refused subscription ends the wait for the reply at once.
+  const auto visit_number = ++visit_number_;
+  subscribe_error_.clear();
+  session_.async_subscribe(channel_topics, 1, [this, visit_number](std::error_code ec) {
+    if (!ec || visit_number != visit_number_) return;
+    subscribe_error_ = ec;
+    wake();
+  });
   active_ = &device;
   pushed_.clear();
 
@@ -76,6 +81,16 @@ asio::awaitable<VisitResult> OtaChannel::visit(const Subdevice& device) {
       result.aborted = answer.error().code;
       break;
     }
+    if (subscribe_error_) {
+      spdlog::warn("sub-device {}: subscribing its OTA topics failed: {}", device.key(), subscribe_error_.message());
+      result.aborted = subscribe_error_ == transports::MqttErrc::subscribe_rejected
+                           ? std::error_code{}
+                           : make_error_code(SubdevErrc::connection_lost);
+      visit.outcome = QueryOutcome::failed;
+      visit.detail = "subscription refused";
+      if (!result.aborted) result.modules.push_back(std::move(visit));
+      break;
+    }
     visit.outcome = answer->outcome;
     visit.offer = std::move(answer->offer);
     visit.detail = std::move(answer->detail);
@@ -85,14 +100,12 @@ asio::awaitable<VisitResult> OtaChannel::visit(const Subdevice& device) {
   active_ = nullptr;
   waiting_ = nullptr;
   pushed_.clear();
-  // After a lost session the subscriptions are gone with it; otherwise free
-  // the channel before the next device takes it.
-  if (!result.aborted) {
-    if (auto ec = co_await session_.async_unsubscribe(channel_topics, asio::use_awaitable)) {
-      // The broker drops a lost session's subscriptions, so nothing stays behind.
-      spdlog::debug("sub-device {}: unsubscribe failed: {}", device.key(), ec.message());
-      if (ec != transports::MqttErrc::timed_out) result.aborted = SubdevErrc::connection_lost;
-    }
+  // Free the channel before the next device takes it. After a lost session
+  // the broker has dropped the subscriptions already.
+  if (session_.state() == transports::MqttState::connected) {
+    session_.async_unsubscribe(channel_topics, [key = device.key()](std::error_code ec) {
+      if (ec) spdlog::debug("sub-device {}: unsubscribe: {}", key, ec.message());
+    });
   }
   co_return result;
 }

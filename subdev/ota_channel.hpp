@@ -89,6 +89,8 @@ class OtaChannel {
   std::string waiting_module_;                    // its module
   transports::AsyncSlot<Answer>* waiting_ = nullptr;
   std::map<std::string, Answer> pushed_;          // pushes for modules not queried yet in this visit
+  std::uint64_t visit_number_ = 0;                // tells a late SUBACK from an earlier visit
+  std::error_code subscribe_error_;               // this visit's subscription failed
 };
 
 }  // namespace otagw::subdev

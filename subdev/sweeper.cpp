@@ -158,6 +158,7 @@ asio::awaitable<PassReport> Sweeper::run_pass(std::chrono::milliseconds reconnec
         ++next;
         continue;
       }
+      spdlog::debug("sub-device {}: visiting", device.key());
       VisitResult visit = co_await channel_.visit(device);
       if (visit.aborted) {
         ++report.resumed;

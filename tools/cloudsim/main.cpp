@@ -1,0 +1,31 @@
+// otagw-cloudsim: a local stand-in for the Alibaba Cloud IoT Platform (README.md).
+#include <iostream>
+#include <string_view>
+#include <vector>
+
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "tools/cloudsim/cli.hpp"
+#include "tools/cloudsim/commands.hpp"
+
+int main(int argc, char** argv) {
+  using namespace otagw::cloudsim;
+  // stdout carries only "ready" and the devices file: logs go to stderr.
+  auto logger = spdlog::stderr_color_mt("cloudsim");
+  logger->set_pattern("%Y-%m-%d %H:%M:%S.%e cloudsim %^%l%$: %v");
+  spdlog::set_default_logger(std::move(logger));
+
+  const std::vector<std::string_view> args(argv + (argc > 0 ? 1 : 0), argv + argc);
+  const auto parsed = parse_command_line(args);
+  if (!parsed.command) {
+    std::cerr << "otagw-cloudsim: " << parsed.error << "\n\n" << usage_text();
+    return kExitUsage;
+  }
+  if (std::holds_alternative<HelpCommand>(*parsed.command)) {
+    std::cout << usage_text();
+    return kExitOk;
+  }
+  if (const auto* serve = std::get_if<ServeCommand>(&*parsed.command)) return run_serve(*serve);
+  return run_devices_file(std::get<DevicesFileCommand>(*parsed.command));
+}

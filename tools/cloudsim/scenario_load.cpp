@@ -1,0 +1,346 @@
+#include "tools/cloudsim/scenario_load.hpp"
+
+#include <cctype>
+#include <fstream>
+#include <sstream>
+#include <unordered_set>
+
+#include "tools/cloudsim/name_format.hpp"
+#include "tools/cloudsim/yaml_reader.hpp"
+
+namespace otagw::cloudsim {
+namespace {
+
+using detail::index_path;
+using detail::line_of;
+using detail::MapReader;
+using detail::YamlErrors;
+
+// The auth plugin's devices file limits (tools/mqtt-auth/devices.h); keeping
+// to them lets every scenario device be written there.
+constexpr std::size_t kProductKeyMax = 64;
+constexpr std::size_t kDeviceNameMax = 128;
+constexpr std::size_t kSecretMax = 128;
+constexpr std::int64_t kMaxDelayMs = 600'000;
+constexpr std::int64_t kMaxGenerated = 100'000;
+
+bool is_space_or_control(char c) {
+  const auto u = static_cast<unsigned char>(c);
+  return u <= 0x20 || u == 0x7f;
+}
+
+// pk and dn become MQTT topic levels and devices file fields.
+std::optional<std::string> identifier(const MapReader& map, std::string_view key, std::size_t max) {
+  auto value = map.string(key, /*required=*/true);
+  if (!value) return std::nullopt;
+  if (value->size() > max) {
+    map.error(key, "longer than " + std::to_string(max) + " characters");
+    return std::nullopt;
+  }
+  for (const char c : *value) {
+    if (is_space_or_control(c) || c == '/' || c == '+' || c == '#') {
+      map.error(key, "must not contain white space, control characters, '/', '+' or '#'");
+      return std::nullopt;
+    }
+  }
+  return value;
+}
+
+// Never quoted back in a message.
+std::optional<config::Secret> secret(const MapReader& map, std::string_view key) {
+  auto value = map.string(key, /*required=*/true);
+  if (!value) return std::nullopt;
+  if (value->size() > kSecretMax) {
+    map.error(key, "longer than " + std::to_string(kSecretMax) + " characters");
+    return std::nullopt;
+  }
+  for (const char c : *value) {
+    if (is_space_or_control(c)) {
+      map.error(key, "must not contain white space or control characters");
+      return std::nullopt;
+    }
+  }
+  return config::Secret(std::move(*value));
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    const auto x = static_cast<unsigned char>(a[i]), y = static_cast<unsigned char>(b[i]);
+    if (std::tolower(x) != std::tolower(y)) return false;
+  }
+  return true;
+}
+
+bool is_hex(std::string_view text) {
+  for (const char c : text) {
+    if (!std::isxdigit(static_cast<unsigned char>(c))) return false;
+  }
+  return true;
+}
+
+// extData: YAML to JSON with every scalar as a string (the scenario's author
+// writes what the gateway should see; YAML's type guessing would only surprise).
+nlohmann::json to_json(const YAML::Node& node) {
+  if (node.IsMap()) {
+    nlohmann::json object = nlohmann::json::object();
+    for (const auto& item : node) object[item.first.Scalar()] = to_json(item.second);
+    return object;
+  }
+  if (node.IsSequence()) {
+    nlohmann::json array = nlohmann::json::array();
+    for (const auto& item : node) array.push_back(to_json(item));
+    return array;
+  }
+  if (node.IsScalar()) return node.Scalar();
+  return nullptr;
+}
+
+std::optional<Firmware> parse_firmware(const YAML::Node& node, const std::string& path, YamlErrors& errors) {
+  MapReader map(node, path, errors, {"version", "size", "url", "signMethod", "sign", "isDiff", "extData"});
+  if (!map.ok()) return std::nullopt;
+  const auto before = errors.count();
+  Firmware firmware;
+  if (auto version = map.string("version", true)) {
+    if (version->size() > 32) map.error("version", "longer than 32 characters (protocol.md §4)");
+    firmware.version = std::move(*version);
+  }
+  if (auto size = map.integer("size", 0, std::int64_t{1} << 53, true)) firmware.size = static_cast<std::uint64_t>(*size);
+  if (auto url = map.string("url", true)) firmware.url = std::move(*url);
+  std::size_t digest_hex = 0;
+  if (auto method = map.string("signMethod", true)) {
+    if (iequals(*method, "md5")) {
+      digest_hex = 32;
+    } else if (iequals(*method, "sha256")) {
+      digest_hex = 64;
+    } else {
+      map.error("signMethod", "expected Md5 or SHA256 (any case), got '" + *method + "'");
+    }
+    firmware.sign_method = std::move(*method);
+  }
+  if (auto sign = map.string("sign", true)) {
+    if (!is_hex(*sign) || (digest_hex != 0 && sign->size() != digest_hex)) {
+      map.error("sign", digest_hex != 0 ? "expected " + std::to_string(digest_hex) + " hex digits for this signMethod"
+                                        : std::string("expected hex digits"));
+    }
+    firmware.sign = std::move(*sign);
+  }
+  if (auto is_diff = map.integer("isDiff", 0, 1)) firmware.is_diff = static_cast<int>(*is_diff);
+  if (map.has("extData")) {
+    if (!map.node("extData").IsMap()) {
+      map.error("extData", "expected a map");
+    } else {
+      firmware.ext_data = to_json(map.node("extData"));
+    }
+  }
+  if (errors.count() != before) return std::nullopt;
+  return firmware;
+}
+
+std::vector<ModuleSpec> parse_modules(const YAML::Node& node, const std::string& path, YamlErrors& errors) {
+  std::vector<ModuleSpec> modules;
+  if (!node.IsMap()) {
+    errors.add(path, line_of(node), "expected a map of module name to module");
+    return modules;
+  }
+  for (const auto& item : node) {
+    if (!item.first.IsScalar()) {
+      errors.add(path, line_of(item.first), "a module name must be a string");
+      continue;
+    }
+    const std::string& key = item.first.Scalar();
+    const std::string module_path = detail::join_path(path, key);
+    ModuleSpec module;
+    module.name = key.empty() ? std::string(kDefaultModule) : key;
+    bool repeated = false;
+    for (const auto& other : modules) repeated = repeated || other.name == module.name;
+    if (repeated) {
+      errors.add(module_path, line_of(item.first), "module '" + module.name + "' given twice (\"\" and default are the same)");
+      continue;
+    }
+    if (module.name.size() > 64) errors.add(module_path, line_of(item.first), "module name longer than 64 characters");
+    MapReader map(item.second, module_path, errors, {"query", "delay_ms", "firmware"}, /*null_ok=*/true);
+    if (!map.ok()) continue;
+    if (auto query = map.choice("query", {"reply", "no_reply", "push"})) {
+      module.query = *query == "reply" ? QueryMode::reply : *query == "push" ? QueryMode::push : QueryMode::no_reply;
+    }
+    if (auto delay = map.integer("delay_ms", 0, kMaxDelayMs)) module.delay = std::chrono::milliseconds(*delay);
+    if (map.has("firmware")) module.firmware = parse_firmware(map.node("firmware"), map.path("firmware"), errors);
+    if (module.query == QueryMode::push && !map.has("firmware")) {
+      map.error("query", "push needs a firmware to push");
+    }
+    modules.push_back(std::move(module));
+  }
+  return modules;
+}
+
+// The keys a listed device and a generate entry share.
+void parse_behaviour(const MapReader& map, DeviceSpec& device, YamlErrors& errors) {
+  if (auto topology = map.choice("topology", {"absent", "present"})) device.topology_present = *topology == "present";
+  if (auto login = map.choice("login", {"accept", "refuse"})) {
+    device.login = *login == "accept" ? LoginMode::accept : LoginMode::refuse;
+  }
+  if (map.has("modules")) device.modules = parse_modules(map.node("modules"), map.path("modules"), errors);
+}
+
+void parse_gateway(const YAML::Node& node, Scenario& scenario, YamlErrors& errors) {
+  MapReader map(node, "gateway", errors, {"product_key", "device_name", "device_secret"});
+  if (!map.ok()) return;
+  if (auto pk = identifier(map, "product_key", kProductKeyMax)) scenario.gateway.product_key = std::move(*pk);
+  if (auto dn = identifier(map, "device_name", kDeviceNameMax)) scenario.gateway.device_name = std::move(*dn);
+  if (auto s = secret(map, "device_secret")) scenario.gateway.device_secret = std::move(*s);
+}
+
+void parse_limits(const YAML::Node& node, Scenario& scenario, YamlErrors& errors) {
+  MapReader map(node, "limits", errors, {"login_per_s", "max_batch_login", "max_batch_topo"}, /*null_ok=*/true);
+  if (!map.ok()) return;
+  if (auto v = map.integer("login_per_s", 1, 1'000'000)) scenario.limits.login_per_s = static_cast<int>(*v);
+  if (auto v = map.integer("max_batch_login", 1, 10'000)) scenario.limits.max_batch_login = static_cast<int>(*v);
+  if (auto v = map.integer("max_batch_topo", 1, 10'000)) scenario.limits.max_batch_topo = static_cast<int>(*v);
+}
+
+struct Origin {
+  std::string path;
+  int line;
+};
+
+void parse_devices(const YAML::Node& node, Scenario& scenario, std::vector<Origin>& origins, YamlErrors& errors) {
+  if (node.IsNull()) return;  // `devices:` with nothing: none
+  if (!node.IsSequence()) {
+    errors.add("devices", line_of(node), "expected a list of devices");
+    return;
+  }
+  for (std::size_t i = 0; i < node.size(); ++i) {
+    const std::string path = index_path("devices", i);
+    MapReader map(node[i], path, errors,
+                  {"product_key", "device_name", "device_secret", "topology", "login", "modules"});
+    if (!map.ok()) continue;
+    DeviceSpec device;
+    auto pk = identifier(map, "product_key", kProductKeyMax);
+    auto dn = identifier(map, "device_name", kDeviceNameMax);
+    auto s = secret(map, "device_secret");
+    parse_behaviour(map, device, errors);
+    if (!pk || !dn || !s) continue;
+    device.product_key = std::move(*pk);
+    device.device_name = std::move(*dn);
+    device.device_secret = std::move(*s);
+    scenario.devices.push_back(std::move(device));
+    origins.push_back({path, line_of(node[i])});
+  }
+}
+
+void parse_generate(const YAML::Node& node, Scenario& scenario, std::vector<Origin>& origins, YamlErrors& errors) {
+  if (node.IsNull()) return;
+  if (!node.IsSequence()) {
+    errors.add("generate", line_of(node), "expected a list of generate entries");
+    return;
+  }
+  for (std::size_t i = 0; i < node.size(); ++i) {
+    const std::string path = index_path("generate", i);
+    MapReader map(node[i], path, errors,
+                  {"count", "start", "product_key", "name_format", "secret_format", "topology", "login", "modules"});
+    if (!map.ok()) continue;
+    const auto before = errors.count();
+    DeviceSpec pattern;
+    const auto count = map.integer("count", 1, kMaxGenerated, true);
+    const auto start = map.integer("start", 0, 1'000'000'000).value_or(0);
+    auto pk = identifier(map, "product_key", kProductKeyMax);
+    std::optional<NameFormat> name_format, secret_format;
+    std::string why;
+    if (auto text = map.string("name_format", true)) {
+      if (!(name_format = NameFormat::parse(*text, why))) map.error("name_format", "'" + *text + "' " + why);
+    }
+    if (auto text = map.string("secret_format", true)) {
+      // Not quoted back: it is the pattern of secrets.
+      if (!(secret_format = NameFormat::parse(*text, why))) map.error("secret_format", why);
+    }
+    parse_behaviour(map, pattern, errors);
+    if (errors.count() != before || !count || !pk) continue;
+    pattern.product_key = std::move(*pk);
+    for (std::int64_t n = start; n < start + *count; ++n) {
+      DeviceSpec device = pattern;
+      device.device_name = name_format->format(n);
+      device.device_secret = config::Secret(secret_format->format(n));
+      const bool bad_name = device.device_name.size() > kDeviceNameMax ||
+                            device.device_name.find_first_of(" \t/+#") != std::string::npos;
+      const bool bad_secret = device.device_secret.reveal().size() > kSecretMax ||
+                              device.device_secret.reveal().find_first_of(" \t") != std::string::npos;
+      if (bad_name || bad_secret) {
+        map.error(bad_name ? "name_format" : "secret_format",
+                  "gives an invalid " + std::string(bad_name ? "device name" : "secret") + " (too long or white space, '/', '+', '#')");
+        break;
+      }
+      scenario.devices.push_back(std::move(device));
+      origins.push_back({path, line_of(node[i])});
+    }
+  }
+}
+
+void check_unique(const Scenario& scenario, const std::vector<Origin>& origins, YamlErrors& errors) {
+  std::unordered_set<std::string> seen;
+  seen.reserve(scenario.devices.size() + 1);
+  seen.insert(scenario.gateway.product_key + '/' + scenario.gateway.device_name);
+  for (std::size_t i = 0; i < scenario.devices.size(); ++i) {
+    const auto& device = scenario.devices[i];
+    if (!seen.insert(device.product_key + '/' + device.device_name).second) {
+      errors.add(origins[i].path, origins[i].line,
+                 "device " + device.product_key + "/" + device.device_name + " appears twice (or is the gateway)");
+    }
+  }
+}
+
+}  // namespace
+
+std::string ScenarioError::to_string() const {
+  std::string text = path.empty() ? std::string("scenario") : path;
+  if (line > 0) text += " (line " + std::to_string(line) + ")";
+  return text + ": " + message;
+}
+
+ScenarioLoad parse_scenario(std::string_view yaml_text) {
+  YamlErrors errors;
+  ScenarioLoad result;
+  YAML::Node root;
+  try {
+    root = YAML::Load(std::string(yaml_text));
+  } catch (const YAML::Exception& e) {
+    result.errors.push_back({"", e.mark.line >= 0 ? e.mark.line + 1 : 0, "YAML syntax error: " + e.msg});
+    return result;
+  }
+  Scenario scenario;
+  std::vector<Origin> origins;
+  try {
+    MapReader map(root, "", errors, {"gateway", "limits", "devices", "generate"});
+    if (map.ok()) {
+      if (map.has("gateway")) {
+        parse_gateway(map.node("gateway"), scenario, errors);
+      } else {
+        map.error("gateway", "missing required key");
+      }
+      if (map.has("limits")) parse_limits(map.node("limits"), scenario, errors);
+      if (map.has("devices")) parse_devices(map.node("devices"), scenario, origins, errors);
+      if (map.has("generate")) parse_generate(map.node("generate"), scenario, origins, errors);
+    }
+  } catch (const YAML::Exception& e) {
+    // yaml-cpp throws on some malformed trees (e.g. a key that is an alias to nothing).
+    errors.add("", e.mark.line >= 0 ? e.mark.line + 1 : 0, "cannot read the document: " + e.msg);
+  }
+  if (errors.count() == 0) check_unique(scenario, origins, errors);
+  result.errors = errors.take();
+  if (result.errors.empty()) result.scenario = std::move(scenario);
+  return result;
+}
+
+ScenarioLoad load_scenario(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  std::ostringstream text;
+  if (in) text << in.rdbuf();
+  if (!in || in.bad()) {
+    ScenarioLoad result;
+    result.errors.push_back({"", 0, "cannot read scenario file " + file.string()});
+    return result;
+  }
+  return parse_scenario(text.str());
+}
+
+}  // namespace otagw::cloudsim

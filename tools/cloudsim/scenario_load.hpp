@@ -1,0 +1,34 @@
+#pragma once
+// Reading a scenario from YAML, with every error naming its key path and line
+// ("devices[2].modules.mcu.query: expected reply, no_reply or push, got 'maybe'").
+// Unknown keys are errors. Never throws a yaml-cpp exception.
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tools/cloudsim/scenario.hpp"
+
+namespace otagw::cloudsim {
+
+struct ScenarioError {
+  std::string path;  // "devices[2].login"; "" for the document itself
+  int line = 0;      // 1-based; 0 when unknown
+  std::string message;
+
+  // "path (line N): message"
+  [[nodiscard]] std::string to_string() const;
+};
+
+struct ScenarioLoad {
+  std::optional<Scenario> scenario;  // set only when errors is empty
+  std::vector<ScenarioError> errors;
+};
+
+[[nodiscard]] ScenarioLoad parse_scenario(std::string_view yaml_text);
+
+// Reads and parses `file`; an unreadable file is one error with an empty path.
+[[nodiscard]] ScenarioLoad load_scenario(const std::filesystem::path& file);
+
+}  // namespace otagw::cloudsim

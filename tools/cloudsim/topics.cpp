@@ -1,0 +1,98 @@
+#include "tools/cloudsim/topics.hpp"
+
+#include <array>
+
+namespace otagw::cloudsim {
+namespace {
+
+// Splits "/a/b/c" into at most N levels after the leading '/'; false when the
+// topic has a different number of levels or no leading '/'.
+template <std::size_t N>
+bool split_levels(std::string_view topic, std::array<std::string_view, N>& levels) {
+  if (topic.empty() || topic.front() != '/') return false;
+  topic.remove_prefix(1);
+  for (std::size_t i = 0; i < N; ++i) {
+    const auto slash = topic.find('/');
+    if (i + 1 < N) {
+      if (slash == std::string_view::npos) return false;
+      levels[i] = topic.substr(0, slash);
+      topic.remove_prefix(slash + 1);
+    } else {
+      if (slash != std::string_view::npos) return false;
+      levels[i] = topic;
+    }
+  }
+  for (const auto level : levels) {
+    if (level.empty()) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::vector<std::string> subscription_filters() {
+  return {
+      "/sys/+/+/thing/topo/add",
+      "/ext/session/+/+/combine/batch_login",
+      "/ext/session/+/+/combine/login",
+      "/ext/session/+/+/combine/batch_logout",
+      "/sys/+/+/thing/ota/firmware/get",
+      "/ota/device/inform/+/+",
+      "/ota/device/progress/+/+",
+  };
+}
+
+TopicMatch classify_topic(std::string_view topic) {
+  TopicMatch match;
+  if (topic.starts_with("/sys/")) {
+    // sys/{pk}/{dn}/thing/topo/add  or  sys/{pk}/{dn}/thing/ota/firmware/get
+    std::array<std::string_view, 6> six;
+    std::array<std::string_view, 7> seven;
+    if (split_levels(topic, six) && six[3] == "thing" && six[4] == "topo" && six[5] == "add") {
+      match = {TopicKind::topo_add, six[1], six[2]};
+    } else if (split_levels(topic, seven) && seven[3] == "thing" && seven[4] == "ota" && seven[5] == "firmware" &&
+               seven[6] == "get") {
+      match = {TopicKind::firmware_get, seven[1], seven[2]};
+    }
+  } else if (topic.starts_with("/ext/session/")) {
+    std::array<std::string_view, 6> levels;
+    if (split_levels(topic, levels) && levels[1] == "session" && levels[4] == "combine") {
+      const auto action = levels[5];
+      const TopicKind kind = action == "batch_login"    ? TopicKind::batch_login
+                             : action == "login"        ? TopicKind::login
+                             : action == "batch_logout" ? TopicKind::batch_logout
+                                                        : TopicKind::unknown;
+      if (kind != TopicKind::unknown) match = {kind, levels[2], levels[3]};
+    }
+  } else if (topic.starts_with("/ota/device/")) {
+    std::array<std::string_view, 5> levels;
+    if (split_levels(topic, levels)) {
+      if (levels[2] == "inform") match = {TopicKind::inform, levels[3], levels[4]};
+      if (levels[2] == "progress") match = {TopicKind::progress, levels[3], levels[4]};
+    }
+  }
+  return match;
+}
+
+std::string_view to_string(TopicKind kind) noexcept {
+  switch (kind) {
+    case TopicKind::topo_add: return "topo_add";
+    case TopicKind::batch_login: return "batch_login";
+    case TopicKind::login: return "login";
+    case TopicKind::batch_logout: return "batch_logout";
+    case TopicKind::firmware_get: return "firmware_get";
+    case TopicKind::inform: return "inform";
+    case TopicKind::progress: return "progress";
+    case TopicKind::unknown: return "unknown";
+  }
+  return "unknown";
+}
+
+std::string upgrade_topic(std::string_view product_key, std::string_view device_name) {
+  std::string topic;
+  topic.reserve(21 + product_key.size() + device_name.size());
+  topic.append("/ota/device/upgrade/").append(product_key).append("/").append(device_name);
+  return topic;
+}
+
+}  // namespace otagw::cloudsim
