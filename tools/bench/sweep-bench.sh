@@ -53,7 +53,7 @@ for _ in $(seq 1 20); do
   port=$(( 20000 + RANDOM % 40000 ))
   cat > "$work/broker.conf" <<CONF
 listener $port 127.0.0.1
-allow_anonymous true
+allow_anonymous false
 set_tcp_nodelay true
 user root
 persistence false
@@ -73,9 +73,8 @@ sed "s/PORT/$port/" "$work/gateway.yaml.in" > "$work/gateway.yaml"
 
 echo "== $devices sub-devices, mosquitto $($mosquitto_bin -h | head -1 | awk '{print $3}') on 127.0.0.1:$port, $(nproc) cores"
 
-# The floor connects anonymously (allowed above for it only: the auth plugin
-# still checks every client that presents a user name).
-"$floor" "$port" "$devices"
+# The floor signs in as the platform user (the auth plugin checks everyone).
+"$floor" "$port" "$devices" 1 platform platform-secret
 
 "$cloudsim" serve --scenario "$work/scenario.yaml" --broker-host 127.0.0.1 --broker-port "$port" \
   --username platform --password platform-secret --report "$work/report.json" > "$work/sim.out" 2> "$work/sim.err" &

@@ -7,7 +7,7 @@
 // libmosquitto's own network thread; TCP_NODELAY on (or off, to show the
 // Nagle trap). Prints devices/s.
 //
-//   otagw-bench-sweep-floor PORT DEVICES [nodelay=1]
+//   otagw-bench-sweep-floor PORT DEVICES [NODELAY=1 [USER PASSWORD]]
 #include <mosquitto.h>
 
 #include <chrono>
@@ -36,9 +36,19 @@ struct Waiter {
   }
 };
 
+const char* g_user = nullptr;
+const char* g_password = nullptr;
+
 mosquitto* connect_client(const char* id, int port, bool nodelay, void* userdata) {
   mosquitto* m = mosquitto_new(id, true, userdata);
   mosquitto_int_option(m, MOSQ_OPT_TCP_NODELAY, nodelay ? 1 : 0);
+  if (g_user != nullptr) mosquitto_username_pw_set(m, g_user, g_password);
+  mosquitto_connect_callback_set(m, [](mosquitto*, void*, int rc) {
+    if (rc != 0) {
+      std::fprintf(stderr, "the broker refused the connection: %s\n", mosquitto_connack_string(rc));
+      std::exit(1);
+    }
+  });
   if (mosquitto_connect(m, "127.0.0.1", port, 60) != MOSQ_ERR_SUCCESS) {
     std::fprintf(stderr, "cannot connect to 127.0.0.1:%d\n", port);
     std::exit(1);
@@ -61,12 +71,16 @@ void answer_query(mosquitto* m, void*, const mosquitto_message* message) {
 
 int main(int argc, char** argv) {
   if (argc < 3) {
-    std::fprintf(stderr, "usage: %s PORT DEVICES [nodelay=1]\n", argv[0]);
+    std::fprintf(stderr, "usage: %s PORT DEVICES [NODELAY=1 [USER PASSWORD]]\n", argv[0]);
     return 2;
   }
   const int port = std::atoi(argv[1]);
   const int devices = std::atoi(argv[2]);
   const bool nodelay = argc < 4 || std::atoi(argv[3]) != 0;
+  if (argc >= 6) {
+    g_user = argv[4];
+    g_password = argv[5];
+  }
   mosquitto_lib_init();
 
   Waiter subscribed;
