@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <optional>
 
 #include <fmt/format.h>
@@ -48,6 +49,17 @@ subdev::SweeperOptions sweeper_options(const config::Config& config) {
   options.query_timeout = std::chrono::seconds(config.ota.query_timeout_s);
   options.sweep_interval = std::chrono::seconds(config.ota.sweep_interval_s);
   options.max_publish_per_s = config.mqtt.max_publish_per_s;
+  options.plugins = config.plugins;
+  options.jobs.state_dir = config.ota.state_dir;
+  options.jobs.allow_http = config.ota.allow_http;
+  options.jobs.download_ca_file = config.ota.download_ca_file;
+  options.jobs.max_image_bytes = config.ota.max_image_bytes;
+  options.jobs.low_speed_timeout = std::chrono::seconds(config.ota.low_speed_timeout_s);
+  options.jobs.download_retry_budget = std::chrono::seconds(config.ota.download_retry_s);
+  // Installed beside the daemon; OTAGW_PLUGIN_HOST points elsewhere (build
+  // trees, tests, the demo).
+  const char* host = std::getenv("OTAGW_PLUGIN_HOST");
+  options.jobs.plugin_host = host != nullptr && *host != '\0' ? host : OTAGW_PLUGIN_HOST_DEFAULT;
   return options;
 }
 
@@ -99,9 +111,17 @@ class Daemon::Impl {
                    config_.gateway.device_name, config_.subdevices.size(), config_.mqtt.host, config_.mqtt.port);
     });
 
-    while (!exit_code_ && io_.run_one() > 0) {
+    // A stop lets a running flash finish (KillMode=mixed, TimeoutStopSec):
+    // the session stays up so the result is reported.
+    bool said_waiting = false;
+    while ((!exit_code_ || sweeper_.flashing()) && io_.run_one() > 0) {
+      if (exit_code_ && sweeper_.flashing() && !said_waiting) {
+        said_waiting = true;
+        spdlog::info("stopping: waiting for the running flash to finish");
+      }
     }
     // Drain: let stop() write DISCONNECT and the coroutines unwind.
+    session_.stop();
     io_.run_for(std::chrono::seconds(3));
     return exit_code_.value_or(exit_ok);
   }
@@ -144,7 +164,6 @@ class Daemon::Impl {
     notifier_.stop_watchdog();
     signals_.cancel();
     sweeper_.stop();
-    session_.stop();
   }
 
   config::Config config_;

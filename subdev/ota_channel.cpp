@@ -66,12 +66,15 @@ asio::awaitable<VisitResult> OtaChannel::visit(const Subdevice& device) {
   active_ = &device;
   pushed_.clear();
 
-  const DeviceState& known = state_.at(device.key());
   for (const ModuleSpec& module : device.modules) {
-    ModuleVisit visit{module.name, module.configured_version, QueryOutcome::no_reply, std::nullopt, {}};
-    if (const auto it = known.installed_versions.find(module.name); it != known.installed_versions.end()) {
-      visit.reported_version = it->second;
+    ModuleVisit visit{module.name, {}, QueryOutcome::no_reply, std::nullopt, std::nullopt, {}};
+    // A job the daemon was stopped in after verification ends first.
+    if (jobs_ != nullptr && co_await jobs_->finish_interrupted(device, module)) {
+      visit.job = JobOutcome::installed;
+      visit.outcome = QueryOutcome::offer;
+      visit.detail = "interrupted job finished";
     }
+    visit.reported_version = co_await version_to_report(device, module);
     if (auto ec = co_await report_version(device, module, visit.reported_version)) {
       result.aborted = SubdevErrc::connection_lost;
       break;
@@ -94,6 +97,19 @@ asio::awaitable<VisitResult> OtaChannel::visit(const Subdevice& device) {
     visit.outcome = answer->outcome;
     visit.offer = std::move(answer->offer);
     visit.detail = std::move(answer->detail);
+    if (jobs_ != nullptr && visit.offer) {
+      // The channel stays on this device until the job has ended.
+      // Named, then moved: g++ 12 mishandles capturing lambdas that are
+      // temporaries inside a co_await expression.
+      FirmwareJobs::Requery requery = [this, &device, &module]() -> asio::awaitable<std::optional<FirmwareOffer>> {
+        auto again = co_await query(device, module);
+        if (!again || !again->offer) co_return std::nullopt;
+        co_return std::move(again->offer);
+      };
+      visit.job = co_await jobs_->run(device, module, *visit.offer, visit.reported_version, std::move(requery));
+    } else if (jobs_ != nullptr && visit.outcome == QueryOutcome::failed && visit.detail.starts_with("unusable offer")) {
+      co_await jobs_->refuse(device, module, visit.detail);
+    }
     result.modules.push_back(std::move(visit));
   }
 
@@ -108,6 +124,27 @@ asio::awaitable<VisitResult> OtaChannel::visit(const Subdevice& device) {
     });
   }
   co_return result;
+}
+
+// The plugin's answer if it can tell (asked once per run and after flashes;
+// the answer is kept in state), else the last installed version, else the
+// configured one.
+asio::awaitable<std::string> OtaChannel::version_to_report(const Subdevice& device, const ModuleSpec& module) {
+  if (jobs_ != nullptr && asked_plugin_.insert(device.key() + "/" + module.name).second) {
+    if (auto told = co_await jobs_->plugin_version(device, module)) {
+      auto& state = state_.at(device.key());
+      if (state.installed_versions[module.name] != *told) {
+        state.installed_versions[module.name] = *told;
+        state_.mark_dirty();
+      }
+      co_return *told;
+    }
+  }
+  const DeviceState& known = state_.at(device.key());
+  if (const auto it = known.installed_versions.find(module.name); it != known.installed_versions.end()) {
+    co_return it->second;
+  }
+  co_return module.configured_version;
 }
 
 asio::awaitable<std::error_code> OtaChannel::report_version(const Subdevice& device, const ModuleSpec& module,

@@ -9,6 +9,7 @@
 // the same id or an upgrade push; then unsubscribe.
 #include <chrono>
 #include <map>
+#include <set>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -17,6 +18,7 @@
 
 #include "subdev/cloud_rpc.hpp"
 #include "subdev/device_state.hpp"
+#include "subdev/firmware_jobs.hpp"
 #include "subdev/firmware_offer.hpp"
 #include "subdev/publish_pacer.hpp"
 #include "subdev/registry.hpp"
@@ -39,7 +41,8 @@ struct ModuleVisit {
   std::string reported_version;
   QueryOutcome outcome = QueryOutcome::no_reply;
   std::optional<FirmwareOffer> offer;
-  std::string detail;  // why it failed, for logs and state
+  std::optional<JobOutcome> job;  // what became of the offer (or of a job interrupted by a restart)
+  std::string detail;             // why it failed, for logs and state
 };
 
 struct VisitResult {
@@ -51,6 +54,10 @@ class OtaChannel {
  public:
   OtaChannel(transports::MqttSession& session, CloudRpc& rpc, PublishPacer& pacer, DeviceStateStore& state,
              std::chrono::milliseconds query_timeout);
+
+  // Offers become firmware jobs run inside the visit; without jobs they are
+  // only recorded.
+  void set_jobs(FirmwareJobs* jobs) noexcept { jobs_ = jobs; }
 
   asio::awaitable<VisitResult> visit(const Subdevice& device);
 
@@ -74,6 +81,7 @@ class OtaChannel {
   asio::awaitable<std::error_code> report_version(const Subdevice& device, const ModuleSpec& module,
                                                   const std::string& version);
   asio::awaitable<Expected<Answer>> query(const Subdevice& device, const ModuleSpec& module);
+  asio::awaitable<std::string> version_to_report(const Subdevice& device, const ModuleSpec& module);
   void deliver_reply(std::string_view payload);
   void deliver_push(std::string_view payload);
   static Answer answer_from_firmware(const nlohmann::json& data, const std::string& expected_module);
@@ -83,6 +91,8 @@ class OtaChannel {
   PublishPacer& pacer_;
   DeviceStateStore& state_;
   std::chrono::milliseconds query_timeout_;
+  FirmwareJobs* jobs_ = nullptr;
+  std::set<std::string> asked_plugin_;  // "{key}/{module}" whose plugin was asked for its version this run
 
   const Subdevice* active_ = nullptr;
   std::string waiting_id_;                        // id of the outstanding firmware.get

@@ -27,7 +27,13 @@ Sweeper::Sweeper(asio::any_io_executor blocking_pool, transports::MqttSession& s
       rpc_(session, pacer_),
       topology_(std::move(gateway), rpc_, state, options.reply_timeout),
       channel_(session, rpc_, pacer_, state, options.query_timeout),
-      reply_topics_(topology_.reply_topics()) {}
+      reply_topics_(topology_.reply_topics()) {
+  if (!options_.plugins.empty()) {
+    jobs_ = std::make_unique<FirmwareJobs>(session.executor(), blocking_pool_, session, rpc_, state, options_.plugins,
+                                           options_.jobs);
+    channel_.set_jobs(jobs_.get());
+  }
+}
 
 void Sweeper::on_message(std::string_view topic, std::string_view payload) {
   if (std::find(reply_topics_.begin(), reply_topics_.end(), topic) != reply_topics_.end()) {
@@ -48,6 +54,7 @@ void Sweeper::on_connection_lost() {
 
 void Sweeper::stop() {
   stopping_ = true;
+  if (jobs_) jobs_->stop();
   on_connection_lost();
   if (interval_timer_) interval_timer_->cancel();
 }
@@ -92,12 +99,15 @@ void Sweeper::record(const Subdevice& device, const VisitResult& visit, PassRepo
       case QueryOutcome::up_to_date: ++report.up_to_date; break;
       case QueryOutcome::offer:
         ++report.offers;
-        // Firmware jobs (download, verify, flash, report) take the offer from
-        // here; until they exist the offer is only recorded.
-        spdlog::info("sub-device {}: {}firmware {} offered ({} bytes, {}{}); firmware jobs are not enabled in this "
-                     "build: not installed",
-                     device.key(), label, module.offer->version, module.offer->size, module.offer->sign_method,
-                     module.offer->is_diff ? ", delta" : "");
+        if (!module.job) {
+          spdlog::info("sub-device {}: {}firmware {} offered ({} bytes, {}{})", device.key(), label,
+                       module.offer->version, module.offer->size, module.offer->sign_method,
+                       module.offer->is_diff ? ", delta" : "");
+        } else if (*module.job == JobOutcome::installed) {
+          ++report.installed;
+        } else if (*module.job == JobOutcome::failed) {
+          ++report.jobs_failed;
+        }
         break;
       case QueryOutcome::no_reply:
         ++report.no_reply;
@@ -112,6 +122,7 @@ void Sweeper::record(const Subdevice& device, const VisitResult& visit, PassRepo
     if (!summary.empty()) summary += "; ";
     summary += label + std::string(to_string(module.outcome));
     if (module.offer) summary += " " + module.offer->version;
+    if (module.job) summary += " " + std::string(to_string(*module.job));
   }
   state.last_result = std::move(summary);
   state_.mark_dirty();
@@ -179,8 +190,9 @@ asio::awaitable<PassReport> Sweeper::run_pass(std::chrono::milliseconds reconnec
       if (auto ec = co_await topology_.logout(online)) spdlog::warn("logout of window failed: {}", ec.message());
     }
   }
+  if (jobs_) jobs_->end_pass();
   co_await save_state(true);
-  report.complete = true;
+  report.complete = !stopping_;
   report.elapsed = std::chrono::steady_clock::now() - started;
   co_return report;
 }
@@ -192,10 +204,11 @@ asio::awaitable<void> Sweeper::run_forever() {
   while (!stopping_) {
     const PassReport report = co_await run_pass(std::chrono::duration_cast<std::chrono::milliseconds>(kForever));
     if (stopping_) break;
-    spdlog::info("sweep done in {:.3f} s: {} visited, {} up to date, {} offer(s), {} without reply, {} failed, {} not "
-                 "logged in",
+    spdlog::info("sweep done in {:.3f} s: {} visited, {} up to date, {} offer(s), {} installed, {} job(s) failed, {} "
+                 "without reply, {} failed, {} not logged in",
                  std::chrono::duration<double>(report.elapsed).count(), report.visited, report.up_to_date,
-                 report.offers, report.no_reply, report.failed, report.not_logged_in);
+                 report.offers, report.installed, report.jobs_failed, report.no_reply, report.failed,
+                 report.not_logged_in);
     interval_timer_->expires_after(options_.sweep_interval);
     boost::system::error_code ignored;
     co_await interval_timer_->async_wait(asio::redirect_error(asio::use_awaitable, ignored));

@@ -5,12 +5,14 @@
 // re-login the pass resumes at that device.
 #include <chrono>
 #include <cstddef>
+#include <map>
 #include <memory>
 #include <string_view>
 
 #include "config/config.hpp"
 #include "subdev/cloud_rpc.hpp"
 #include "subdev/device_state.hpp"
+#include "subdev/firmware_jobs.hpp"
 #include "subdev/ota_channel.hpp"
 #include "subdev/publish_pacer.hpp"
 #include "subdev/registry.hpp"
@@ -28,6 +30,8 @@ struct PassReport {
   std::size_t failed = 0;
   std::size_t not_logged_in = 0;  // topology add or login refused: tried again next pass
   std::size_t resumed = 0;        // visits repeated after a lost session
+  std::size_t installed = 0;      // firmware jobs that ended with the new version reported
+  std::size_t jobs_failed = 0;    // firmware jobs that reported a failure step
   std::chrono::steady_clock::duration elapsed{};
 };
 
@@ -38,6 +42,9 @@ struct SweeperOptions {
   std::chrono::milliseconds sweep_interval{3600000};
   int max_publish_per_s = 0;
   std::chrono::milliseconds save_interval{1000};  // device state is flushed at most this often during a pass
+  // Firmware jobs; without plugins offers are only recorded.
+  std::map<std::string, config::PluginConfig> plugins;
+  FirmwareJobsOptions jobs;
 };
 
 class Sweeper {
@@ -58,6 +65,9 @@ class Sweeper {
   asio::awaitable<void> run_forever();
   void stop();
 
+  // A flash is running: the daemon lets it finish before it exits.
+  [[nodiscard]] bool flashing() const noexcept { return jobs_ && jobs_->flashing(); }
+
   [[nodiscard]] const OtaChannel& channel() const noexcept { return channel_; }
 
  private:
@@ -74,6 +84,7 @@ class Sweeper {
   CloudRpc rpc_;
   Topology topology_;
   OtaChannel channel_;
+  std::unique_ptr<FirmwareJobs> jobs_;
   std::vector<std::string> reply_topics_;
 
   std::uint64_t logged_in_on_ = 0;  // connection_count() the current window was logged in on

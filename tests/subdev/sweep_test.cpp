@@ -111,14 +111,22 @@ TEST_CASE("a push during the wait is taken as the device's offer", "[integration
   devices[2].scenario_extra =
       "modules: {default: {firmware: {version: \"3.0.0\", size: 2048, url: \"https://fw.example/b.bin\", "
       "signMethod: Md5, sign: \"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\"}}}";
-  CloudFixture cloud(devices);
+  // The firmware URLs lead nowhere: each offer becomes a job whose download
+  // fails at once (no retry budget) and is reported as step -2.
+  CloudFixture cloud(devices, "download_retry_s: 0");
   REQUIRE(cloud.run_once() == 0);
   const auto report = cloud.stop_sim_and_report();
   CHECK(device_in(report, "sub-0001").at("pushes").get<int>() == 1);
   const auto log = cloud.daemon_log();
-  CHECK(log.find("a1SubProd1.sub-0001: firmware 2.0.0 offered") != std::string::npos);
-  CHECK(log.find("a1SubProd1.sub-0002: firmware 3.0.0 offered") != std::string::npos);
+  CHECK(log.find("a1SubProd1.sub-0001: firmware 1.0.0 -> 2.0.0") != std::string::npos);
+  CHECK(log.find("a1SubProd1.sub-0002: firmware 1.0.0 -> 3.0.0") != std::string::npos);
   CHECK(log.find("sub-0000: firmware") == std::string::npos);
+  for (const char* name : {"sub-0001", "sub-0002"}) {
+    INFO(name);
+    const auto& progress = device_in(report, name).at("progress");
+    REQUIRE(progress.size() == 1);
+    CHECK(progress[0].at("step") == "-2");
+  }
 }
 
 TEST_CASE("more devices than ota.max_online: windows logged in and out", "[integration][sweep]") {

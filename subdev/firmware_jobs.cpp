@@ -1,0 +1,492 @@
+#include "subdev/firmware_jobs.hpp"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cctype>
+#include <fstream>
+
+#include <spdlog/spdlog.h>
+
+#include "subdev/topics.hpp"
+#include "transports/backoff.hpp"
+#include "transports/blocking_call.hpp"
+#include "transports/digest.hpp"
+
+namespace otagw::subdev {
+namespace {
+
+constexpr std::size_t kMaxFiles = 20;
+constexpr const char* kSingleImageName = "image.bin";
+
+std::string lowercase(std::string text) {
+  std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return std::tolower(c); });
+  return text;
+}
+
+bool is_hex(const std::string& text) {
+  return std::all_of(text.begin(), text.end(), [](unsigned char c) { return std::isxdigit(c); });
+}
+
+// A file name from the cloud becomes a path below the job directory: no
+// separators, no dot-dot, nothing hidden, printable.
+bool is_safe_file_name(const std::string& name) {
+  return !name.empty() && name.size() <= 128 && name != "." && name != ".." && name.front() != '.' &&
+         std::all_of(name.begin(), name.end(), [](unsigned char c) { return c > 0x20 && c < 0x7f && c != '/'; });
+}
+
+bool scheme_allowed(const std::string& url, bool allow_http) {
+  const std::string lower = lowercase(url.substr(0, 8));
+  return lower.starts_with("https://") || (allow_http && lower.starts_with("http://"));
+}
+
+// Errors worth another attempt: the network, the server's 5xx, a stall.
+bool is_transient(std::error_code ec, long http_status) {
+  using transports::DownloadErrc;
+  if (ec == DownloadErrc::http_status) return http_status >= 500 || http_status == 408 || http_status == 429;
+  return ec == DownloadErrc::timed_out || ec == DownloadErrc::connect_failed ||
+         ec == DownloadErrc::size_mismatch || ec == DownloadErrc::transfer_failed || ec == DownloadErrc::tls_failed;
+}
+
+bool is_expired_url(std::error_code ec, long http_status) {
+  return ec == transports::DownloadErrc::http_status && (http_status == 403 || http_status == 404 || http_status == 410);
+}
+
+struct Validation {
+  std::optional<JobRecord> record;
+  FailureStep step = FailureStep::upgrade_failed;
+  std::string why;
+};
+
+// The offer as a journal record, or why it cannot be a job.
+Validation validate(const Subdevice& device, const ModuleSpec& module, const FirmwareOffer& offer,
+                    const FirmwareJobsOptions& options) {
+  Validation v;
+  if (offer.mqtt_stream) {
+    v.why = "MQTT stream download (dProtocol \"mqtt\") is not supported by this gateway";
+    return v;
+  }
+  const auto method = transports::parse_digest_method(offer.raw.value("signMethod", std::string{}));
+  if (!method) {
+    v.why = "unsupported signMethod '" + offer.raw.value("signMethod", std::string{}) + "'";
+    return v;
+  }
+  const std::size_t hex_length = *method == transports::DigestMethod::md5 ? 32 : 64;
+  JobRecord record;
+  record.device_key = device.key();
+  record.module = module.name;
+  record.target_version = offer.version;
+  record.sign_method = std::string(transports::to_string(*method));
+  record.is_diff = offer.is_diff;
+  if (const auto ext = offer.raw.find("extData"); ext != offer.raw.end() && ext->is_object()) record.ext_data = *ext;
+
+  if (offer.multi_file) {
+    record.multi_file = true;
+    const auto& files = offer.raw.at("files");
+    if (files.empty() || files.size() > kMaxFiles) {
+      v.why = "a multi-file package needs 1 to " + std::to_string(kMaxFiles) + " files";
+      return v;
+    }
+    for (const auto& file : files) {
+      if (!file.is_object() || !file.value("fileName", nlohmann::json()).is_string() ||
+          !file.value("fileUrl", nlohmann::json()).is_string() ||
+          !file.value("fileSize", nlohmann::json()).is_number_unsigned() ||
+          !file.value("fileSign", nlohmann::json()).is_string()) {
+        v.why = "a file of the package lacks fileName, fileUrl, fileSize or fileSign";
+        return v;
+      }
+      record.files.push_back({file["fileName"].get<std::string>(), file["fileUrl"].get<std::string>(),
+                              file["fileSize"].get<std::uint64_t>(), lowercase(file["fileSign"].get<std::string>())});
+    }
+  } else {
+    record.files.push_back({kSingleImageName, offer.url, offer.size, lowercase(offer.sign)});
+  }
+
+  std::uint64_t total = 0;
+  std::vector<std::string> names;
+  for (const JobFile& file : record.files) {
+    if (!is_safe_file_name(file.name) || std::find(names.begin(), names.end(), file.name) != names.end()) {
+      v.why = "unusable file name '" + file.name.substr(0, 64) + "'";
+      return v;
+    }
+    names.push_back(file.name);
+    if (file.sign.size() != hex_length || !is_hex(file.sign)) {
+      v.why = "sign is not a " + record.sign_method + " hex digest";
+      return v;
+    }
+    if (file.size == 0) {
+      v.why = "file size 0";
+      return v;
+    }
+    total += file.size;
+    if (!scheme_allowed(file.url, options.allow_http)) {
+      v.step = FailureStep::download_failed;
+      v.why = "firmware URL scheme refused (only https" + std::string(options.allow_http ? " and http" : "") + ")";
+      return v;
+    }
+  }
+  if (total > options.max_image_bytes) {
+    v.step = FailureStep::download_failed;
+    v.why = "package of " + std::to_string(total) + " bytes exceeds ota.max_image_bytes";
+    return v;
+  }
+  v.record = std::move(record);
+  return v;
+}
+
+bool same_package(const JobRecord& a, const JobRecord& b) {
+  if (a.module != b.module || a.target_version != b.target_version || a.files.size() != b.files.size()) return false;
+  for (std::size_t i = 0; i < a.files.size(); ++i) {
+    if (a.files[i].name != b.files[i].name || a.files[i].sign != b.files[i].sign || a.files[i].size != b.files[i].size) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string_view to_string(JobOutcome outcome) noexcept {
+  switch (outcome) {
+    case JobOutcome::installed: return "installed";
+    case JobOutcome::failed: return "failed";
+    case JobOutcome::interrupted: return "interrupted";
+  }
+  return "unknown";
+}
+
+FirmwareJobs::FirmwareJobs(asio::any_io_executor loop, asio::any_io_executor blocking_pool,
+                           transports::MqttSession& session, CloudRpc& rpc, DeviceStateStore& state,
+                           const std::map<std::string, config::PluginConfig>& plugins, FirmwareJobsOptions options)
+    : loop_(loop),
+      blocking_pool_(blocking_pool),
+      session_(session),
+      rpc_(rpc),
+      state_(state),
+      options_(std::move(options)),
+      downloader_(loop, blocking_pool),
+      journal_(options_.state_dir / "jobs") {
+  for (const auto& [name, plugin] : plugins) {
+    runners_.emplace(name, std::make_unique<PluginRunner>(loop, plugin, options_.plugin_host));
+  }
+}
+
+FirmwareJobs::~FirmwareJobs() = default;
+
+PluginRunner* FirmwareJobs::runner_for(const ModuleSpec& module) {
+  const auto it = runners_.find(module.plugin);
+  return it == runners_.end() ? nullptr : it->second.get();
+}
+
+std::filesystem::path FirmwareJobs::shared_image(const std::string& sign) const {
+  return options_.state_dir / "cache" / sign;
+}
+
+PluginJob FirmwareJobs::plugin_job(const Subdevice& device, const ModuleSpec& module, const JobRecord* record) const {
+  PluginJob job;
+  job.product_key = device.product_key;
+  job.device_name = device.device_name;
+  job.module = module.name;
+  job.params = module.params.is_object() ? module.params : nlohmann::json::object();
+  job.work_dir = journal_.job_dir(device.key());
+  const DeviceState* known = state_.find(device.key());
+  job.current_version = module.configured_version;
+  if (known != nullptr) {
+    if (const auto it = known->installed_versions.find(module.name); it != known->installed_versions.end()) {
+      job.current_version = it->second;
+    }
+  }
+  if (record != nullptr) {
+    job.target_version = record->target_version;
+    job.current_version = record->previous_version;
+    job.ext_data = record->ext_data;
+    job.is_diff = record->is_diff;
+    if (record->multi_file) {
+      job.image_dir = journal_.image_dir(device.key());
+    } else {
+      job.image = journal_.image_dir(device.key()) / record->files.front().name;
+    }
+  }
+  return job;
+}
+
+asio::awaitable<std::optional<std::string>> FirmwareJobs::plugin_version(const Subdevice& device,
+                                                                         const ModuleSpec& module) {
+  PluginRunner* runner = runner_for(module);
+  if (runner == nullptr) co_return std::nullopt;
+  std::error_code ignored;
+  std::filesystem::create_directories(journal_.job_dir(device.key()), ignored);
+  auto version = co_await runner->version(plugin_job(device, module, nullptr));
+  co_return version;
+}
+
+asio::awaitable<void> FirmwareJobs::refuse(const Subdevice& device, const ModuleSpec& module, std::string why) {
+  spdlog::warn("sub-device {}: offer refused: {}", device.key(), why);
+  ProgressReporter progress(session_, rpc_, device.product_key, device.device_name, module.name);
+  co_await progress.failed(FailureStep::upgrade_failed, std::move(why));
+}
+
+asio::awaitable<void> FirmwareJobs::report_version(const Subdevice& device, const ModuleSpec& module,
+                                                   const std::string& version) {
+  nlohmann::json params = {{"version", version}};
+  if (!module.name.empty()) params["module"] = module.name;
+  const nlohmann::json inform = {{"id", rpc_.next_id()}, {"params", std::move(params)}};
+  const auto topic = topics::ota_inform(device.product_key, device.device_name);
+  if (session_.state() != transports::MqttState::connected) {
+    (void)co_await session_.async_wait_connected(
+        std::chrono::duration_cast<std::chrono::milliseconds>(ProgressReporter::kFinalReportWait), asio::use_awaitable);
+  }
+  const auto ec = co_await session_.async_publish(topic, inform.dump(), 1, asio::use_awaitable);
+  if (ec) spdlog::warn("sub-device {}: version {} not reported: {}", device.key(), version, ec.message());
+}
+
+asio::awaitable<bool> FirmwareJobs::finish_interrupted(const Subdevice& device, const ModuleSpec& module) {
+  auto record = journal_.load(device.key());
+  if (!record || record->module != module.name) co_return false;
+  if (record->phase == JobPhase::downloading) co_return false;  // resumed when the cloud offers it again
+  spdlog::info("sub-device {}: resuming the job for {} interrupted in phase {}", device.key(),
+               record->target_version, to_string(record->phase));
+  ProgressReporter progress(session_, rpc_, device.product_key, device.device_name, module.name);
+  (void)co_await install(std::move(*record), device, module, progress);
+  co_return true;
+}
+
+asio::awaitable<JobOutcome> FirmwareJobs::run(const Subdevice& device, const ModuleSpec& module, FirmwareOffer offer,
+                                              std::string current_version, Requery requery) {
+  ProgressReporter progress(session_, rpc_, device.product_key, device.device_name, module.name);
+  Validation validation = validate(device, module, offer, options_);
+  if (!validation.record) {
+    spdlog::warn("sub-device {}: offer of {} refused: {}", device.key(), offer.version, validation.why);
+    co_await progress.failed(validation.step, validation.why);
+    co_return JobOutcome::failed;
+  }
+  if (stopping_) co_return JobOutcome::interrupted;
+  JobRecord record = std::move(*validation.record);
+  record.previous_version = std::move(current_version);
+
+  // A journaled download of the same package keeps its bytes; anything else
+  // journaled for this device is stale.
+  const auto previous = journal_.load(device.key());
+  if (previous && !(previous->phase == JobPhase::downloading && same_package(*previous, record))) {
+    journal_.remove(device.key());
+  }
+  if (auto ec = co_await journal_.save(record, blocking_pool_)) {
+    spdlog::error("sub-device {}: cannot journal the job: {}", device.key(), ec.message());
+    co_await progress.failed(FailureStep::download_failed, "gateway cannot write its state: " + ec.message());
+    co_return JobOutcome::failed;
+  }
+  spdlog::info("sub-device {}: firmware {} -> {} ({} file(s), {})", device.key(), record.previous_version,
+               record.target_version, record.files.size(), record.sign_method);
+
+  std::uint64_t total = 0;
+  for (const JobFile& file : record.files) total += file.size;
+  std::uint64_t done = 0;
+  const auto image_dir = journal_.image_dir(device.key());
+  std::error_code ignored;
+  std::filesystem::create_directories(image_dir, ignored);
+  for (const JobFile& file : record.files) {
+    const auto path = image_dir / file.name;
+    const auto cached = shared_image(file.sign);
+    if (std::filesystem::exists(cached) && std::filesystem::file_size(cached, ignored) == file.size) {
+      // The same package was verified for another device in this pass.
+      std::filesystem::remove(path, ignored);
+      std::filesystem::create_hard_link(cached, path, ignored);
+      if (!ignored) {
+        spdlog::info("sub-device {}: {} already downloaded in this pass", device.key(), file.name);
+        done += file.size;
+        continue;
+      }
+    }
+    std::string detail;
+    const DownloadStatus status = co_await download_file(file, record, done, total, progress, requery, detail);
+    if (status == DownloadStatus::interrupted) co_return JobOutcome::interrupted;
+    if (status != DownloadStatus::complete) {
+      spdlog::warn("sub-device {}: download of {} failed: {}", device.key(), file.name, detail);
+      const FailureStep step =
+          status == DownloadStatus::digest_mismatch ? FailureStep::verification_failed : FailureStep::download_failed;
+      co_await progress.failed(step, detail);
+      journal_.remove(device.key());
+      co_return JobOutcome::failed;
+    }
+    done += file.size;
+  }
+
+  // Verify what is on disk, whatever the transfer said: a kept or linked file
+  // must match too. Nothing unverified reaches a plugin.
+  const auto method = *transports::parse_digest_method(record.sign_method);
+  for (const JobFile& file : record.files) {
+    const auto path = image_dir / file.name;
+    std::error_code missing;
+    const auto size = std::filesystem::file_size(path, missing);
+    auto hash_file = [path, method] { return transports::file_digest_hex(path, method); };
+    auto digest = co_await transports::run_blocking(blocking_pool_, std::move(hash_file));
+    if (missing || size != file.size || !digest || lowercase(*digest) != file.sign) {
+      const std::string why = missing || size != file.size
+                                  ? file.name + ": size " + std::to_string(size) + ", expected " + std::to_string(file.size)
+                                  : file.name + ": " + record.sign_method + " mismatch";
+      spdlog::warn("sub-device {}: verification failed: {}", device.key(), why);
+      co_await progress.failed(FailureStep::verification_failed, why);
+      journal_.remove(device.key());
+      co_return JobOutcome::failed;
+    }
+    ::chmod(path.c_str(), 0444);  // the plugin gets a read-only image
+    std::filesystem::create_directories(shared_image(file.sign).parent_path(), ignored);
+    if (!std::filesystem::exists(shared_image(file.sign))) {
+      std::filesystem::create_hard_link(path, shared_image(file.sign), ignored);
+    }
+  }
+  if (record.multi_file) {
+    nlohmann::json manifest = {{"files", nlohmann::json::array()}};
+    for (const JobFile& file : record.files) {
+      manifest["files"].push_back(
+          {{"name", file.name}, {"size", file.size}, {"sign", file.sign}, {"signMethod", record.sign_method}});
+    }
+    std::ofstream(image_dir / "manifest.json") << manifest.dump(1);
+  }
+  co_await progress.download_complete();
+
+  record.phase = JobPhase::verified;
+  (void)co_await journal_.save(record, blocking_pool_);
+  co_return co_await install(std::move(record), device, module, progress);
+}
+
+asio::awaitable<FirmwareJobs::DownloadStatus> FirmwareJobs::download_file(const JobFile& file, const JobRecord& record,
+                                                             std::uint64_t done_before, std::uint64_t total,
+                                                             ProgressReporter& progress, Requery& requery,
+                                                             std::string& detail) {
+  transports::Backoff backoff(std::chrono::seconds(1), std::chrono::seconds(30));
+  const auto deadline = std::chrono::steady_clock::now() + options_.download_retry_budget;
+  std::string url = file.url;
+  bool requeried = false;
+  for (;;) {
+    transports::DownloadRequest request;
+    request.url = url;
+    request.file = journal_.image_dir(record.device_key) / file.name;
+    request.expected_size = file.size;
+    request.max_bytes = options_.max_image_bytes;
+    request.digest = *transports::parse_digest_method(record.sign_method);
+    request.ca_file = options_.download_ca_file;
+    request.allow_http = options_.allow_http;
+    request.low_speed_timeout = options_.low_speed_timeout;
+    request.on_progress = [&progress, done_before, total](std::uint64_t done, std::uint64_t) {
+      progress.on_download_progress(done_before + done, total);
+    };
+    auto [ec, result] = co_await downloader_.async_download(std::move(request), asio::use_awaitable);
+    if (!ec) {
+      if (lowercase(result.digest_hex) != file.sign) {
+        detail = file.name + ": " + record.sign_method + " mismatch (got " + result.digest_hex + ")";
+        co_return DownloadStatus::digest_mismatch;
+      }
+      co_return DownloadStatus::complete;
+    }
+    detail = ec.message() + (result.http_status ? " (HTTP " + std::to_string(result.http_status) + ")" : "") +
+             (result.error_detail.empty() ? "" : ": " + result.error_detail);
+    if (stopping_ || ec == transports::DownloadErrc::cancelled) co_return DownloadStatus::interrupted;
+    if (is_expired_url(ec, result.http_status) && requery && !requeried) {
+      // Signed URLs expire after about a day: ask for the same package again.
+      requeried = true;
+      spdlog::info("sub-device {}: {} refused ({}); asking the cloud for a fresh URL", record.device_key, file.name,
+                   result.http_status);
+      auto fresh = co_await requery();
+      if (fresh && fresh->version == record.target_version && !record.multi_file &&
+          lowercase(fresh->sign) == file.sign && !fresh->url.empty()) {
+        url = fresh->url;
+        continue;
+      }
+      co_return DownloadStatus::failed;
+    }
+    const auto delay = backoff.next();
+    if (!is_transient(ec, result.http_status) || std::chrono::steady_clock::now() + delay > deadline) {
+      co_return DownloadStatus::failed;
+    }
+    spdlog::info("sub-device {}: download of {} failed ({}); retrying in {:.1f} s", record.device_key, file.name,
+                 detail, std::chrono::duration<double>(delay).count());
+    asio::steady_timer timer(loop_, delay);
+    boost::system::error_code ignored;
+    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
+  }
+}
+
+asio::awaitable<JobOutcome> FirmwareJobs::install(JobRecord record, const Subdevice& device, const ModuleSpec& module,
+                                                  ProgressReporter& progress) {
+  PluginRunner* runner = runner_for(module);
+  if (runner == nullptr) {
+    co_await progress.failed(FailureStep::flashing_failed, "no plugin '" + module.plugin + "'");
+    journal_.remove(device.key());
+    co_return JobOutcome::failed;
+  }
+  PluginJob job = plugin_job(device, module, &record);
+
+  // After a crash in `flashing` the device may already run the target.
+  if (record.phase == JobPhase::flashing) {
+    PluginJob query = job;
+    query.image.clear();
+    query.image_dir.clear();
+    const auto version = co_await runner->version(query);
+    if (version && *version == record.target_version) {
+      spdlog::info("sub-device {}: already at {} (flashed before the restart)", device.key(), *version);
+      co_await report_version(device, module, *version);
+      state_.at(device.key()).installed_versions[module.name] = *version;
+      state_.mark_dirty();
+      journal_.remove(device.key());
+      co_return JobOutcome::installed;
+    }
+  }
+  if (record.flash_attempts >= JobJournal::kMaxFlashAttempts) {
+    const std::string why = "gave up after " + std::to_string(record.flash_attempts) + " interrupted flash attempts";
+    spdlog::error("sub-device {}: {}", device.key(), why);
+    co_await progress.failed(FailureStep::flashing_failed, why);
+    journal_.remove(device.key());
+    co_return JobOutcome::failed;
+  }
+  record.phase = JobPhase::flashing;
+  ++record.flash_attempts;
+  if (auto ec = co_await journal_.save(record, blocking_pool_)) {
+    co_await progress.failed(FailureStep::flashing_failed, "gateway cannot write its state: " + ec.message());
+    journal_.remove(device.key());
+    co_return JobOutcome::failed;
+  }
+
+  spdlog::info("sub-device {}: flashing {} with plugin '{}'", device.key(), record.target_version, module.plugin);
+  ++flashing_;
+  const std::string key = device.key();
+  auto on_progress = [key](int percent) { spdlog::debug("sub-device {}: flashing {} %", key, percent); };
+  const FlashOutcome outcome = co_await runner->flash(job, std::move(on_progress));
+  --flashing_;
+  if (!outcome.flashed) {
+    spdlog::warn("sub-device {}: flashing {} failed: {}", device.key(), record.target_version, outcome.detail);
+    co_await progress.failed(FailureStep::flashing_failed, "plugin '" + module.plugin + "': " + outcome.detail);
+    journal_.remove(device.key());
+    co_return JobOutcome::failed;
+  }
+
+  PluginJob query = job;
+  query.image.clear();
+  query.image_dir.clear();
+  query.current_version = record.target_version;
+  const auto told = co_await runner->version(query);
+  const std::string version = told.value_or(record.target_version);
+  if (told && *told != record.target_version) {
+    spdlog::warn("sub-device {}: plugin reports version {} after flashing {}", device.key(), *told,
+                 record.target_version);
+  }
+  co_await report_version(device, module, version);
+  state_.at(device.key()).installed_versions[module.name] = version;
+  state_.mark_dirty();
+  (void)co_await state_.async_save(blocking_pool_);
+  journal_.remove(device.key());
+  spdlog::info("sub-device {}: now at {}", device.key(), version);
+  co_return JobOutcome::installed;
+}
+
+void FirmwareJobs::end_pass() {
+  std::error_code ignored;
+  std::filesystem::remove_all(options_.state_dir / "cache", ignored);
+}
+
+void FirmwareJobs::stop() {
+  stopping_ = true;
+  downloader_.cancel_all();
+}
+
+}  // namespace otagw::subdev

@@ -1,0 +1,114 @@
+#pragma once
+// Firmware jobs: a firmware offer for the active device becomes a job that
+// ends with the new version installed and reported, or with the right
+// failure step reported, and never with a bad image flashed.
+//
+//   validate the offer -> journal "downloading" -> download (resumable,
+//   hashed while streaming, retried with back-off within a budget) ->
+//   verify size and digest -> journal "verified" -> journal "flashing" ->
+//   the device's plugin -> ask its version -> report it on inform -> state
+//
+// Runs inside the device's visit (the OTA channel stays on the device). A
+// lost MQTT session does not stop a download or a flash; the final report
+// waits for the session to come back.
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "config/config.hpp"
+#include "subdev/cloud_rpc.hpp"
+#include "subdev/device_state.hpp"
+#include "subdev/firmware_offer.hpp"
+#include "subdev/job_journal.hpp"
+#include "subdev/plugin_runner.hpp"
+#include "subdev/progress_reporter.hpp"
+#include "subdev/registry.hpp"
+#include "transports/http_download.hpp"
+#include "transports/mqtt_session.hpp"
+
+namespace otagw::subdev {
+
+struct FirmwareJobsOptions {
+  std::filesystem::path state_dir;
+  bool allow_http = false;
+  std::string download_ca_file;  // "" = system trust store
+  std::uint64_t max_image_bytes = 536870912;
+  std::chrono::seconds low_speed_timeout{30};
+  std::chrono::seconds download_retry_budget{300};
+  std::filesystem::path plugin_host;  // otagw-plugin-host, for library plugins
+};
+
+enum class JobOutcome {
+  installed,    // flashed and reported at the new version
+  failed,       // a failure step was reported; nothing (more) was flashed
+  interrupted,  // the daemon is stopping: the journal keeps the job for the next start
+};
+
+[[nodiscard]] std::string_view to_string(JobOutcome outcome) noexcept;
+
+class FirmwareJobs {
+ public:
+  // Asks the cloud again for the module's offer (the channel's query), for a
+  // download whose signed URL has expired.
+  using Requery = std::function<asio::awaitable<std::optional<FirmwareOffer>>()>;
+
+  FirmwareJobs(asio::any_io_executor loop, asio::any_io_executor blocking_pool, transports::MqttSession& session,
+               CloudRpc& rpc, DeviceStateStore& state, const std::map<std::string, config::PluginConfig>& plugins,
+               FirmwareJobsOptions options);
+  ~FirmwareJobs();
+
+  // Before a module is queried: finish a job the daemon was stopped or
+  // killed in after verification (asks the plugin whether the target is
+  // already there, else flashes again from the kept image). False when there
+  // is no such job.
+  asio::awaitable<bool> finish_interrupted(const Subdevice& device, const ModuleSpec& module);
+
+  asio::awaitable<JobOutcome> run(const Subdevice& device, const ModuleSpec& module, FirmwareOffer offer,
+                                  std::string current_version, Requery requery);
+
+  // An offer that cannot be used at all: reported as step -1.
+  asio::awaitable<void> refuse(const Subdevice& device, const ModuleSpec& module, std::string why);
+
+  // The device's version as its plugin tells it, or nullopt.
+  asio::awaitable<std::optional<std::string>> plugin_version(const Subdevice& device, const ModuleSpec& module);
+
+  // The pass is over: images kept for identical offers are dropped.
+  void end_pass();
+
+  // No new job starts; a download stops (kept for resume); a running flash
+  // is let finish.
+  void stop();
+  [[nodiscard]] bool flashing() const noexcept { return flashing_ > 0; }
+
+ private:
+  enum class DownloadStatus { complete, digest_mismatch, failed, interrupted };
+
+  asio::awaitable<JobOutcome> install(JobRecord record, const Subdevice& device, const ModuleSpec& module,
+                                      ProgressReporter& progress);
+  asio::awaitable<DownloadStatus> download_file(const JobFile& file, const JobRecord& record,
+                                                 std::uint64_t done_before, std::uint64_t total,
+                                                 ProgressReporter& progress, Requery& requery, std::string& detail);
+  asio::awaitable<void> report_version(const Subdevice& device, const ModuleSpec& module, const std::string& version);
+  PluginJob plugin_job(const Subdevice& device, const ModuleSpec& module, const JobRecord* record) const;
+  PluginRunner* runner_for(const ModuleSpec& module);
+  std::filesystem::path shared_image(const std::string& sign) const;
+
+  asio::any_io_executor loop_;
+  asio::any_io_executor blocking_pool_;
+  transports::MqttSession& session_;
+  CloudRpc& rpc_;
+  DeviceStateStore& state_;
+  FirmwareJobsOptions options_;
+  transports::HttpDownloader downloader_;
+  JobJournal journal_;
+  std::map<std::string, std::unique_ptr<PluginRunner>> runners_;  // by plugin name
+  int flashing_ = 0;
+  bool stopping_ = false;
+};
+
+}  // namespace otagw::subdev

@@ -1,0 +1,40 @@
+#pragma once
+// What the daemon makes of a plugin's output lines: progress reports, the
+// answer to `version`, and log lines within a budget (so a chatty plugin can
+// fill neither memory nor the journal).
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace otagw::subdev {
+
+// "progress N" with N an integer 0..100 (surrounding blanks allowed), else
+// nullopt.
+[[nodiscard]] std::optional<int> parse_progress(std::string_view line);
+
+// The line without surrounding whitespace, if that is a valid version (1..32
+// printable characters without whitespace, as in the config), else nullopt.
+[[nodiscard]] std::optional<std::string> parse_version(std::string_view line);
+
+// Logs a plugin's lines as "{prefix}: {line}" at `level` until `budget` is
+// spent (each line costs its length + 64), then says once that the rest is
+// dropped.
+class OutputLog {
+ public:
+  enum class Level { debug, info };
+
+  OutputLog(std::string prefix, std::string stream_name, Level level, std::size_t budget)
+      : prefix_(std::move(prefix)), stream_name_(std::move(stream_name)), level_(level), budget_(budget) {}
+
+  void write(std::string_view line, bool truncated);
+
+ private:
+  std::string prefix_;
+  std::string stream_name_;
+  Level level_;
+  std::size_t budget_;
+  bool exhausted_ = false;
+};
+
+}  // namespace otagw::subdev

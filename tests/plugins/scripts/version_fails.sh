@@ -1,0 +1,3 @@
+#!/bin/sh
+echo 1.0.0
+exit 1

@@ -1,0 +1,3 @@
+#!/bin/sh
+sleep 30
+echo 1.0.0

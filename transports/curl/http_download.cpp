@@ -1,0 +1,226 @@
+// HttpDownloader (see http_download.hpp): each download is an Operation that
+// moves loop -> pool (open and re-hash the staging file) -> libcurl on the
+// loop (the transfer, with a detour to the pool to empty the file if a 200
+// answers our Range) -> pool (truncate if needed, fsync) -> completion.
+// Callback-based like the other C-library adapters; every step checks
+// `finished` because cancel_all() may have completed the operation while a
+// pool job was out.
+#include <curl/curl.h>
+#include <spdlog/spdlog.h>
+
+#include <new>
+#include <set>
+
+#include "transports/curl/curl_multi.hpp"
+#include "transports/curl/download_transfer.hpp"
+#include "transports/curl/staging_file.hpp"
+#include "transports/http_download.hpp"
+
+namespace otagw::transports {
+namespace {
+
+using curl::CurlMulti;
+using curl::DownloadTransfer;
+using curl::StagingFile;
+
+// The scheme is checked before anything touches the disk or the network;
+// CURLOPT_PROTOCOLS_STR stays as the second line of defence.
+std::error_code check_url(const std::string& url, bool allow_http, std::string& detail) {
+  std::unique_ptr<CURLU, decltype(&curl_url_cleanup)> parsed(curl_url(), &curl_url_cleanup);
+  if (!parsed) throw std::bad_alloc();
+  // NON_SUPPORT_SCHEME: parse any scheme, so that refusing it is our call.
+  const CURLUcode rc = curl_url_set(parsed.get(), CURLUPART_URL, url.c_str(), CURLU_NON_SUPPORT_SCHEME);
+  if (rc != CURLUE_OK) {
+    detail = curl_url_strerror(rc);
+    return DownloadErrc::bad_url;
+  }
+  char* raw_scheme = nullptr;
+  if (curl_url_get(parsed.get(), CURLUPART_SCHEME, &raw_scheme, 0) != CURLUE_OK) {
+    detail = "no scheme";
+    return DownloadErrc::bad_url;
+  }
+  const std::string scheme = raw_scheme;  // libcurl lower-cases it
+  curl_free(raw_scheme);
+  if (scheme == "https" || (allow_http && scheme == "http")) return {};
+  detail = "scheme '" + scheme + "' refused";
+  return DownloadErrc::scheme_refused;
+}
+
+// Runs `work` on the pool, then `then(result)` on the loop.
+template <typename Work, typename Then>
+void on_pool(const asio::any_io_executor& pool, asio::any_io_executor loop, Work work, Then then) {
+  asio::post(pool, [loop = std::move(loop), work = std::move(work), then = std::move(then)]() mutable {
+    auto result = work();
+    asio::post(loop, [then = std::move(then), result = std::move(result)]() mutable { then(std::move(result)); });
+  });
+}
+
+struct Operation {
+  Operation(DownloadRequest r, detail::DownloadCompletion d) : request(std::move(r)), done(std::move(d)) {}
+  DownloadRequest request;
+  detail::DownloadCompletion done;
+  std::unique_ptr<DownloadTransfer> transfer;  // while libcurl has the transfer
+  bool finished = false;
+};
+
+using OperationPtr = std::shared_ptr<Operation>;
+
+}  // namespace
+
+class HttpDownloader::Impl : public std::enable_shared_from_this<Impl> {
+ public:
+  Impl(asio::any_io_executor loop, asio::any_io_executor pool)
+      : loop_(std::move(loop)), pool_(std::move(pool)), multi_(CurlMulti::create(loop_)) {}
+
+  [[nodiscard]] const asio::any_io_executor& executor() const noexcept { return loop_; }
+
+  void start(DownloadRequest request, detail::DownloadCompletion done) {
+    auto op = std::make_shared<Operation>(std::move(request), std::move(done));
+    operations_.insert(op);
+    DownloadResult early;
+    if (auto ec = check_url(op->request.url, op->request.allow_http, early.error_detail)) {
+      return finish(op, ec, std::move(early));
+    }
+    spdlog::debug("download: {} -> {}", op->request.url, op->request.file.string());
+    on_pool(
+        pool_, loop_,
+        [file = op->request.file, method = op->request.digest, limit = curl::size_limit(op->request)] {
+          return curl::open_staging_file(file, method, limit);
+        },
+        [weak = weak_from_this(), op](Expected<StagingFile> staged) {
+          if (auto self = weak.lock(); self && !op->finished) self->begin_transfer(op, std::move(staged));
+        });
+  }
+
+  void cancel_all() {
+    auto operations = std::move(operations_);
+    operations_.clear();
+    for (const auto& op : operations) {
+      DownloadResult result;
+      if (op->transfer) result = end_transfer(op, DownloadErrc::cancelled, "cancelled");
+      finish(op, DownloadErrc::cancelled, std::move(result));
+    }
+  }
+
+ private:
+  void begin_transfer(const OperationPtr& op, Expected<StagingFile> staged) {
+    if (!staged) {
+      DownloadResult result;
+      result.error_detail = staged.error().message();
+      return finish(op, DownloadErrc::io_error, std::move(result));
+    }
+    if (staged->size > 0) spdlog::debug("download: resuming at byte {}", staged->size);
+    DownloadTransfer::Callbacks callbacks;
+    // Both run inside libcurl's write callback: post, never re-enter libcurl.
+    callbacks.restart_needed = [weak = weak_from_this(), op] {
+      if (auto self = weak.lock()) self->empty_file_then_resume(op);
+    };
+    callbacks.progress = [loop = loop_, op](std::uint64_t done, std::uint64_t total) {
+      asio::post(loop, [op, done, total] {
+        if (!op->finished && op->request.on_progress) op->request.on_progress(done, total);
+      });
+    };
+    op->transfer = std::make_unique<DownloadTransfer>(op->request, std::move(*staged), std::move(callbacks));
+    const bool added = multi_->add(op->transfer->easy(), [weak = weak_from_this(), op](CURLcode rc) {
+      if (auto self = weak.lock(); self && !op->finished) self->transfer_done(op, rc);
+    });
+    if (!added) {
+      op->transfer.reset();
+      DownloadResult result;
+      result.error_detail = "libcurl refused the transfer";
+      finish(op, DownloadErrc::transfer_failed, std::move(result));
+    }
+  }
+
+  // A 200 answered our Range: libcurl holds the first chunk while the pool
+  // empties the file.
+  void empty_file_then_resume(const OperationPtr& op) {
+    spdlog::info("download: the server ignored our Range, starting again from byte 0");
+    on_pool(
+        pool_, loop_, [handle = op->transfer->file_handle()] { return curl::truncate_to_zero(handle->get()); },
+        [weak = weak_from_this(), op](std::error_code ec) {
+          auto self = weak.lock();
+          if (!self || op->finished || !op->transfer) return;
+          if (ec) return self->abort(op, DownloadErrc::io_error, "truncate the staging file: " + ec.message());
+          if (auto error = op->transfer->resume()) self->abort(op, error, {});
+        });
+  }
+
+  void transfer_done(const OperationPtr& op, CURLcode rc) {
+    const auto outcome = op->transfer->finish(rc);
+    DownloadResult result = std::move(op->transfer->result());
+    auto handle = op->transfer->file_handle();
+    const std::uint64_t total = op->transfer->total();
+    op->transfer.reset();
+    on_pool(
+        pool_, loop_,
+        [handle, outcome] {
+          std::error_code ec;
+          if (outcome.truncate_file) ec = curl::truncate_to_zero(handle->get());
+          if (!ec && !outcome.error) ec = curl::sync_file(handle->get());
+          return ec;
+        },
+        [weak = weak_from_this(), op, outcome, total, result = std::move(result)](std::error_code ec) mutable {
+          auto self = weak.lock();
+          if (!self || op->finished) return;
+          if (outcome.error) {
+            if (ec) spdlog::warn("download: cannot empty the staging file: {}", ec.message());
+            return self->finish(op, outcome.error, std::move(result));
+          }
+          if (ec) {
+            result.error_detail = "fsync the staging file: " + ec.message();
+            return self->finish(op, DownloadErrc::io_error, std::move(result));
+          }
+          if (op->request.on_progress) {
+            asio::post(self->loop_, [op, done = result.bytes, total = total != 0 ? total : result.bytes] {
+              op->request.on_progress(done, total);
+            });
+          }
+          self->finish(op, {}, std::move(result));
+        });
+  }
+
+  // Ends a transfer libcurl still has (cancel, a failed restart).
+  DownloadResult end_transfer(const OperationPtr& op, std::error_code ec, std::string detail) {
+    multi_->remove(op->transfer->easy());
+    DownloadResult result = op->transfer->abandon(ec, std::move(detail));
+    op->transfer.reset();
+    return result;
+  }
+
+  void abort(const OperationPtr& op, std::error_code ec, std::string detail) {
+    finish(op, ec, end_transfer(op, ec, std::move(detail)));
+  }
+
+  void finish(const OperationPtr& op, std::error_code ec, DownloadResult result) {
+    if (op->finished) return;
+    op->finished = true;
+    operations_.erase(op);
+    if (ec) {
+      spdlog::debug("download failed: {}: {}", ec.message(), result.error_detail);
+    } else {
+      spdlog::debug("download done: {} bytes, {} {}", result.bytes, to_string(op->request.digest), result.digest_hex);
+    }
+    op->done.complete(ec, std::move(result));
+  }
+
+  asio::any_io_executor loop_;
+  asio::any_io_executor pool_;
+  std::shared_ptr<CurlMulti> multi_;
+  std::set<OperationPtr> operations_;
+};
+
+HttpDownloader::HttpDownloader(asio::any_io_executor loop, asio::any_io_executor blocking_pool)
+    : impl_(std::make_shared<Impl>(std::move(loop), std::move(blocking_pool))) {}
+
+HttpDownloader::~HttpDownloader() { impl_->cancel_all(); }
+
+void HttpDownloader::cancel_all() { impl_->cancel_all(); }
+
+asio::any_io_executor HttpDownloader::executor() const { return impl_->executor(); }
+
+void HttpDownloader::start_download(DownloadRequest request, detail::DownloadCompletion done) {
+  impl_->start(std::move(request), std::move(done));
+}
+
+}  // namespace otagw::transports
