@@ -90,7 +90,8 @@ Validation validate(const Subdevice& device, const ModuleSpec& module, const Fir
     for (const auto& file : files) {
       if (!file.is_object() || !file.value("fileName", nlohmann::json()).is_string() ||
           !file.value("fileUrl", nlohmann::json()).is_string() ||
-          !file.value("fileSize", nlohmann::json()).is_number_unsigned() ||
+          !file.value("fileSize", nlohmann::json()).is_number_integer() ||
+          file.value("fileSize", nlohmann::json()).get<std::int64_t>() <= 0 ||
           !file.value("fileSign", nlohmann::json()).is_string()) {
         v.why = "a file of the package lacks fileName, fileUrl, fileSize or fileSign";
         return v;
@@ -416,6 +417,13 @@ asio::awaitable<JobOutcome> FirmwareJobs::install(JobRecord record, const Subdev
     co_return JobOutcome::failed;
   }
   PluginJob job = plugin_job(device, module, &record);
+  // From here until the result is reported the daemon does not exit: a stop
+  // waits for the flash and its report (see flashing()).
+  struct Installing {
+    int& count;
+    explicit Installing(int& c) : count(c) { ++count; }
+    ~Installing() { --count; }
+  } installing(flashing_);
 
   // After a crash in `flashing` the device may already run the target.
   if (record.phase == JobPhase::flashing) {
@@ -448,11 +456,9 @@ asio::awaitable<JobOutcome> FirmwareJobs::install(JobRecord record, const Subdev
   }
 
   spdlog::info("sub-device {}: flashing {} with plugin '{}'", device.key(), record.target_version, module.plugin);
-  ++flashing_;
   const std::string key = device.key();
   auto on_progress = [key](int percent) { spdlog::debug("sub-device {}: flashing {} %", key, percent); };
   const FlashOutcome outcome = co_await runner->flash(job, std::move(on_progress));
-  --flashing_;
   if (!outcome.flashed) {
     spdlog::warn("sub-device {}: flashing {} failed: {}", device.key(), record.target_version, outcome.detail);
     co_await progress.failed(FailureStep::flashing_failed, "plugin '" + module.plugin + "': " + outcome.detail);

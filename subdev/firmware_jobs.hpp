@@ -83,6 +83,7 @@ class FirmwareJobs {
   // No new job starts; a download stops (kept for resume); a running flash
   // is let finish.
   void stop();
+  // A job is past verification: flashing, or reporting its result.
   [[nodiscard]] bool flashing() const noexcept { return flashing_ > 0; }
 
  private:

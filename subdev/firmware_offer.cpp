@@ -61,7 +61,8 @@ std::optional<FirmwareOffer> parse_firmware_offer(const nlohmann::json& data, st
     why = "no \"url\"";
     return std::nullopt;
   }
-  if (!size || !size->is_number_unsigned() || size->get<std::uint64_t>() == 0) {
+  // Text JSON gives positive numbers as unsigned, built JSON as signed.
+  if (!size || !size->is_number_integer() || size->get<std::int64_t>() <= 0) {
     why = "\"size\" is not a positive integer";
     return std::nullopt;
   }

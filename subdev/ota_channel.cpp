@@ -97,7 +97,14 @@ asio::awaitable<VisitResult> OtaChannel::visit(const Subdevice& device) {
     visit.outcome = answer->outcome;
     visit.offer = std::move(answer->offer);
     visit.detail = std::move(answer->detail);
-    if (jobs_ != nullptr && visit.offer) {
+    if (visit.offer && visit.offer->version == visit.reported_version) {
+      // The device runs it already (the platform has not seen the inform
+      // yet, or the job finished before a restart): nothing to flash.
+      spdlog::info("sub-device {}: offered {}, which it already runs: not flashing", device.key(),
+                   visit.offer->version);
+      visit.outcome = QueryOutcome::up_to_date;
+      visit.offer.reset();
+    } else if (jobs_ != nullptr && visit.offer) {
       // The channel stays on this device until the job has ended.
       // Named, then moved: g++ 12 mishandles capturing lambdas that are
       // temporaries inside a co_await expression.

@@ -26,20 +26,24 @@ std::string read_file(const std::filesystem::path& path) {
 
 }  // namespace
 
-CloudFixture::CloudFixture(std::vector<SimDevice> devices, std::string ota_extra) {
+CloudFixture::CloudFixture(std::vector<SimDevice> devices, std::string ota_extra)
+    : CloudFixture(std::move(devices), CloudOptions{std::move(ota_extra)}) {}
+
+CloudFixture::CloudFixture(std::vector<SimDevice> devices, CloudOptions cloud_options) {
   test_support::BrokerOptions options;
   options.auth = true;
   options.devices.push_back({"a1GwProd01", "gw-0001", kGatewaySecret});
   options.platform_username = kPlatformUser;
   options.platform_password = kPlatformPassword;
   broker_ = std::make_unique<test_support::MosquittoBroker>(options);
-  write_files(devices, ota_extra);
+  write_files(devices, cloud_options);
   start_sim();
 }
 
 CloudFixture::~CloudFixture() = default;
 
-void CloudFixture::write_files(const std::vector<SimDevice>& devices, const std::string& ota_extra) {
+void CloudFixture::write_files(const std::vector<SimDevice>& devices, const CloudOptions& options) {
+  const std::string& ota_extra = options.ota_extra;
   std::ofstream scenario(dir() / "scenario.yaml");
   scenario << "gateway: {product_key: a1GwProd01, device_name: gw-0001, device_secret: " << kGatewaySecret << "}\n"
            << "devices:\n";
@@ -50,7 +54,7 @@ void CloudFixture::write_files(const std::vector<SimDevice>& devices, const std:
          << (ota_extra.find("query_timeout_s") == std::string::npos ? ", query_timeout_s: 2" : "")
          << (ota_extra.empty() ? "" : ", ") << ota_extra << "}\n"
          << "log: {level: debug}\n"
-         << "plugins: {copy: {exec: /bin/true}}\n"
+         << "plugins: " << options.plugins_yaml << "\n"
          << "subdevices:\n";
   std::set<std::string> in_scenario;
   for (const SimDevice& device : devices) {
@@ -60,8 +64,9 @@ void CloudFixture::write_files(const std::vector<SimDevice>& devices, const std:
                << (device.scenario_extra.empty() ? "" : ", ") << device.scenario_extra << "}\n";
     }
     config << "  - {product_key: " << kSubProduct << ", device_name: " << device.name
-           << ", device_secret: " << secret_of(device.name) << ", version: \"1.0.0\", plugin: copy"
-           << (device.module.empty() ? "" : ", module: " + device.module) << "}\n";
+           << ", device_secret: " << secret_of(device.name) << ", version: \"1.0.0\", plugin: " << device.plugin
+           << (device.module.empty() ? "" : ", module: " + device.module)
+           << (device.config_extra.empty() ? "" : ", " + device.config_extra) << "}\n";
   }
 }
 
@@ -79,8 +84,14 @@ void CloudFixture::start_sim() {
 
 test_support::ChildProcess& CloudFixture::start_once() {
   daemon_ = std::make_unique<test_support::ChildProcess>(
-      std::vector<std::string>{OTAGWD_PATH, "--config", (dir() / "gateway.yaml").string(), "--once"}, dir());
+      std::vector<std::string>{OTAGWD_PATH, "--config", (dir() / "gateway.yaml").string(), "--once"}, dir(),
+      std::vector<std::string>{std::string("OTAGW_PLUGIN_HOST=") + OTAGW_PLUGIN_HOST_PATH});
   return *daemon_;
+}
+
+void CloudFixture::kill_daemon() {
+  daemon_->signal(SIGKILL);
+  (void)daemon_->wait(std::chrono::seconds(10));
 }
 
 int CloudFixture::run_once(std::chrono::milliseconds timeout) {

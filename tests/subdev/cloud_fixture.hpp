@@ -21,6 +21,13 @@ struct SimDevice {
   std::string name;                // device_name; product_key is kSubProduct
   std::string scenario_extra;      // YAML flow-map entries added to the scenario entry, e.g. "login: refuse"
   std::string module;              // config module ("" = default)
+  std::string config_extra;        // YAML flow-map entries added to otagwd's entry, e.g. "params: {...}"
+  std::string plugin = "copy";     // a key of the fixture's plugins
+};
+
+struct CloudOptions {
+  std::string ota_extra;      // YAML flow-map entries added to otagwd's `ota:` section
+  std::string plugins_yaml = "{copy: {exec: /bin/true}}";
 };
 
 inline constexpr const char* kSubProduct = "a1SubProd1";
@@ -28,6 +35,7 @@ inline constexpr const char* kSubProduct = "a1SubProd1";
 class CloudFixture {
  public:
   explicit CloudFixture(std::vector<SimDevice> devices, std::string ota_extra = {});
+  CloudFixture(std::vector<SimDevice> devices, CloudOptions options);
   ~CloudFixture();
 
   // Runs `otagwd --once` to its end; returns the exit status.
@@ -47,9 +55,11 @@ class CloudFixture {
   [[nodiscard]] std::vector<std::string> ota_subscription_events() const;
 
   void start_sim();
+  // kill -9 of a running otagwd (from start_once()).
+  void kill_daemon();
 
  private:
-  void write_files(const std::vector<SimDevice>& devices, const std::string& ota_extra);
+  void write_files(const std::vector<SimDevice>& devices, const CloudOptions& options);
 
   test_support::TempDir dir_{"otagw-sweep"};
   std::unique_ptr<test_support::MosquittoBroker> broker_;

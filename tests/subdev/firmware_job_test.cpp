@@ -1,0 +1,256 @@
+// Firmware jobs end to end: otagwd --once, otagw-cloudsim offering packages
+// served by the cloudsim firmware server (plain HTTP on loopback, with
+// faults), and real plugin processes. The platform's view (informs, progress
+// steps) comes from the simulator's report; the device's from the plugin.
+#include <catch2/catch.hpp>
+
+#include <signal.h>
+
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "tests/subdev/cloud_fixture.hpp"
+#include "tests/subdev/firmware_host.hpp"
+
+using namespace otagw::sweep_test;
+using namespace std::chrono_literals;
+
+namespace {
+
+const nlohmann::json& device_in(const nlohmann::json& report, const std::string& name) {
+  for (const auto& device : report.at("devices")) {
+    if (device.at("device_name") == name) return device;
+  }
+  throw std::runtime_error("no device " + name + " in the report");
+}
+
+std::vector<std::string> steps_of(const nlohmann::json& device) {
+  std::vector<std::string> steps;
+  for (const auto& p : device.at("progress")) steps.push_back(p.at("step").get<std::string>());
+  return steps;
+}
+
+std::vector<std::string> informs_of(const nlohmann::json& device) {
+  std::vector<std::string> versions;
+  for (const auto& i : device.at("informs")) versions.push_back(i.at("version").get<std::string>());
+  return versions;
+}
+
+std::string read(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+std::size_t lines_in(const std::filesystem::path& path) {
+  const auto text = read(path);
+  return static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n'));
+}
+
+const std::string kRecorder = std::string(OTAGW_SOURCE_DIR) + "/tests/subdev/plugins/recorder";
+
+CloudOptions recorder_options(const std::string& ota_extra = "allow_http: true, download_retry_s: 0") {
+  return CloudOptions{ota_extra, "{rec: {exec: \"" + kRecorder + "\", timeout_s: 20, version_timeout_s: 5}}"};
+}
+
+SimDevice device(const std::string& name, const std::filesystem::path& target, const std::string& scenario,
+                 const std::string& params_extra = {}) {
+  SimDevice d{name, scenario, {}, {}, "rec"};
+  d.config_extra = "params: {target_dir: \"" + target.string() + "\"" + (params_extra.empty() ? "" : ", ") +
+                   params_extra + "}";
+  return d;
+}
+
+std::string by_query(const std::string& firmware) { return "modules: {default: {" + firmware + "}}"; }
+
+}  // namespace
+
+TEST_CASE("a queried SHA-256 package is downloaded, verified, flashed and reported", "[integration][jobs]") {
+  otagw::test_support::TempDir files("otagw-fw");
+  FirmwareHost host(files.path());
+  const auto image = host.add("a.bin", 300000);
+  const auto target = files.path() / "dev0";
+  CloudFixture cloud({device("sub-0000", target, by_query(firmware_yaml(host, image, "2.0.0"))),
+                      device("sub-0001", files.path() / "dev1", "")},
+                     recorder_options());
+  REQUIRE(cloud.run_once() == 0);
+  const auto report = cloud.stop_sim_and_report();
+  INFO(cloud.daemon_log());
+  const auto& dev = device_in(report, "sub-0000");
+  CHECK(informs_of(dev) == std::vector<std::string>{"1.0.0", "2.0.0"});  // the upgrade counts only now
+  const auto steps = steps_of(dev);
+  REQUIRE_FALSE(steps.empty());
+  CHECK(steps.back() == "100");
+  for (const auto& step : steps) CHECK(std::stoi(step) > 0);
+  CHECK(read(target / "image") == read(image.file));
+  CHECK(lines_in(target / "flashes") == 1);
+  // The env the plugin got.
+  const auto env = read(target / "env");
+  CHECK(env.find("OTAGW_TARGET_VERSION=2.0.0") != std::string::npos);
+  CHECK(env.find("OTAGW_CURRENT_VERSION=1.0.0") != std::string::npos);
+  CHECK(env.find("OTAGW_DEVICE_NAME=sub-0000") != std::string::npos);
+  CHECK(env.find("OTAGW_IS_DIFF=0") != std::string::npos);
+  // Nothing left behind; the state knows the new version.
+  CHECK_FALSE(std::filesystem::exists(cloud.dir() / "state" / "jobs" / "a1SubProd1.sub-0000" / "job.json"));
+  const auto state = nlohmann::json::parse(read(cloud.dir() / "state" / "devices.json"));
+  CHECK(state["devices"]["a1SubProd1.sub-0000"]["installed_versions"][""] == "2.0.0");
+  // The device without an offer was visited too.
+  CHECK(device_in(report, "sub-0001").at("queries").size() == 1);
+}
+
+TEST_CASE("an MD5 package pushed during the wait, with the delta flag and extData reach the plugin", "[integration][jobs]") {
+  otagw::test_support::TempDir files("otagw-fw");
+  FirmwareHost host(files.path());
+  const auto image = host.add("b.bin", 5000);
+  const auto target = files.path() / "dev0";
+  CloudFixture cloud({device("sub-0000", target,
+                             "modules: {default: {query: push, delay_ms: 50, " +
+                                 firmware_yaml(host, image, "3.1.0", true, "isDiff: 1, extData: {channel: beta}") + "}}")},
+                     recorder_options());
+  REQUIRE(cloud.run_once() == 0);
+  const auto report = cloud.stop_sim_and_report();
+  INFO(cloud.daemon_log());
+  CHECK(informs_of(device_in(report, "sub-0000")).back() == "3.1.0");
+  const auto env = read(target / "env");
+  CHECK(env.find("OTAGW_IS_DIFF=1") != std::string::npos);
+  CHECK(env.find("OTAGW_EXT_DATA={\"channel\":\"beta\"}") != std::string::npos);
+  CHECK(read(target / "image") == read(image.file));
+}
+
+TEST_CASE("a dropped connection resumes with a Range request", "[integration][jobs]") {
+  otagw::test_support::TempDir files("otagw-fw");
+  FirmwareHost host(files.path());
+  otagw::cloudsim::FaultSpec drop;
+  drop.drop_at_byte = 100000;
+  drop.drop_times = 1;
+  const auto image = host.add("c.bin", 400000, drop);
+  const auto target = files.path() / "dev0";
+  CloudFixture cloud({device("sub-0000", target, by_query(firmware_yaml(host, image, "2.0.0")))},
+                     recorder_options("allow_http: true, download_retry_s: 30"));
+  REQUIRE(cloud.run_once() == 0);
+  const auto report = cloud.stop_sim_and_report();
+  INFO(cloud.daemon_log());
+  CHECK(informs_of(device_in(report, "sub-0000")).back() == "2.0.0");
+  CHECK(read(target / "image") == read(image.file));
+  const auto ranges = host.ranges(image);
+  REQUIRE(ranges.size() >= 2);
+  CHECK(ranges.back().rfind("bytes=", 0) == 0);
+  CHECK(ranges.back() != "bytes=0-");
+}
+
+TEST_CASE("a wrong digest is reported as -3 and never flashed", "[integration][jobs]") {
+  otagw::test_support::TempDir files("otagw-fw");
+  FirmwareHost host(files.path());
+  auto image = host.add("d.bin", 20000);
+  image.sha256 = std::string(64, 'a');
+  const auto target = files.path() / "dev0";
+  CloudFixture cloud({device("sub-0000", target, by_query(firmware_yaml(host, image, "2.0.0")))}, recorder_options());
+  REQUIRE(cloud.run_once() == 0);
+  const auto report = cloud.stop_sim_and_report();
+  const auto& dev = device_in(report, "sub-0000");
+  CHECK(steps_of(dev).back() == "-3");
+  CHECK(informs_of(dev) == std::vector<std::string>{"1.0.0"});
+  CHECK_FALSE(std::filesystem::exists(target / "flashes"));
+  CHECK_FALSE(std::filesystem::exists(cloud.dir() / "state" / "jobs" / "a1SubProd1.sub-0000"));
+}
+
+TEST_CASE("HTTP errors are -2, a failing plugin is -4 and the sweep goes on", "[integration][jobs]") {
+  otagw::test_support::TempDir files("otagw-fw");
+  FirmwareHost host(files.path());
+  otagw::cloudsim::FaultSpec not_found;
+  not_found.status = 404;
+  const auto missing = host.add("e.bin", 1000, not_found);
+  const auto good = host.add("f.bin", 1000);
+  CloudFixture cloud({device("sub-0000", files.path() / "d0", by_query(firmware_yaml(host, missing, "2.0.0"))),
+                      device("sub-0001", files.path() / "d1", by_query(firmware_yaml(host, good, "2.0.0")), "fail: 1"),
+                      device("sub-0002", files.path() / "d2", by_query(firmware_yaml(host, good, "2.0.0")))},
+                     recorder_options());
+  REQUIRE(cloud.run_once() == 0);
+  const auto report = cloud.stop_sim_and_report();
+  INFO(cloud.daemon_log());
+  CHECK(steps_of(device_in(report, "sub-0000")).back() == "-2");
+  CHECK(steps_of(device_in(report, "sub-0001")).back() == "-4");
+  CHECK(informs_of(device_in(report, "sub-0001")) == std::vector<std::string>{"1.0.0"});
+  CHECK(informs_of(device_in(report, "sub-0002")).back() == "2.0.0");
+  // sub-0001 and sub-0002 share one package: downloaded once in the pass.
+  CHECK(host.requests(good) == 1);
+}
+
+TEST_CASE("kill -9 mid-download: the restarted daemon resumes from the bytes on disk", "[integration][jobs]") {
+  otagw::test_support::TempDir files("otagw-fw");
+  FirmwareHost host(files.path());
+  otagw::cloudsim::FaultSpec slow;
+  slow.rate_bytes_per_s = 400000;  // 1 MB takes 2.5 s
+  const auto image = host.add("h.bin", 1000000, slow);
+  const auto target = files.path() / "dev0";
+  CloudFixture cloud({device("sub-0000", target, by_query(firmware_yaml(host, image, "2.0.0")))},
+                     recorder_options("allow_http: true, download_retry_s: 30"));
+  auto& first = cloud.start_once();
+  const auto staging = cloud.dir() / "state" / "jobs" / "a1SubProd1.sub-0000" / "image" / "image.bin";
+  auto staged = [&staging] {
+    std::error_code ec;
+    const auto size = std::filesystem::file_size(staging, ec);
+    return ec ? 0 : size;
+  };
+  for (int i = 0; i < 1000 && staged() < 300000; ++i) std::this_thread::sleep_for(10ms);
+  REQUIRE(staged() >= 300000);
+  REQUIRE(staged() < 1000000);
+  cloud.kill_daemon();
+  const std::string first_log = first.stderr_text();
+  INFO(first_log);
+
+  host.set_faults(image.url_path, {});
+  REQUIRE(cloud.run_once() == 0);
+  const auto report = cloud.stop_sim_and_report();
+  INFO(cloud.daemon_log());
+  CHECK(informs_of(device_in(report, "sub-0000")).back() == "2.0.0");
+  CHECK(read(target / "image") == read(image.file));
+  CHECK(lines_in(target / "flashes") == 1);
+  const auto ranges = host.ranges(image);
+  REQUIRE(ranges.size() >= 2);
+  const auto resumed_at = std::stoull(ranges.back().substr(6));
+  CHECK(resumed_at >= 300000);
+}
+
+TEST_CASE("kill -9 mid-flash: the restarted daemon finishes the job exactly once", "[integration][jobs]") {
+  otagw::test_support::TempDir files("otagw-fw");
+  FirmwareHost host(files.path());
+  const auto image = host.add("i.bin", 10000);
+  const auto target = files.path() / "dev0";
+  CloudFixture cloud({device("sub-0000", target, by_query(firmware_yaml(host, image, "2.0.0")), "sleep_s: 2")},
+                     recorder_options());
+  auto& first = cloud.start_once();
+  REQUIRE(first.wait_for_stderr("flashing 2.0.0", 20s));
+  cloud.kill_daemon();
+  // The orphaned plugin finishes its flash on its own (it is not the daemon's
+  // child any more); the restarted daemon must notice and not flash again.
+  std::this_thread::sleep_for(2500ms);
+  REQUIRE(cloud.run_once() == 0);
+  const auto report = cloud.stop_sim_and_report();
+  INFO(cloud.daemon_log());
+  const auto informs = informs_of(device_in(report, "sub-0000"));
+  CHECK(std::count(informs.begin(), informs.end(), "2.0.0") >= 1);
+  CHECK(read(target / "VERSION") == "2.0.0\n");
+  CHECK(lines_in(target / "flashes") == 1);
+  CHECK(cloud.daemon_log().find("already at 2.0.0") != std::string::npos);
+}
+
+TEST_CASE("SIGTERM during a flash lets the plugin finish and report", "[integration][jobs]") {
+  otagw::test_support::TempDir files("otagw-fw");
+  FirmwareHost host(files.path());
+  const auto image = host.add("j.bin", 10000);
+  const auto target = files.path() / "dev0";
+  CloudFixture cloud({device("sub-0000", target, by_query(firmware_yaml(host, image, "2.0.0")), "sleep_s: 1")},
+                     recorder_options());
+  auto& daemon = cloud.start_once();
+  REQUIRE(daemon.wait_for_stderr("flashing 2.0.0", 20s));
+  daemon.signal(SIGTERM);
+  REQUIRE(daemon.wait(20s) == 0);
+  const auto report = cloud.stop_sim_and_report();
+  INFO(daemon.stderr_text());
+  CHECK(informs_of(device_in(report, "sub-0000")).back() == "2.0.0");
+  CHECK(read(target / "VERSION") == "2.0.0\n");
+  CHECK(daemon.stderr_text().find("waiting for the running flash") != std::string::npos);
+}

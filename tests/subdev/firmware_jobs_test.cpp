@@ -1,0 +1,183 @@
+// FirmwareJobs in-process, with offers no well-behaved cloud would send
+// (hostile ones) and shapes the simulator does not offer yet (multi-file):
+// the test plays the platform and records the progress steps it is sent.
+#include <catch2/catch.hpp>
+
+#include <fstream>
+#include <sstream>
+
+#include "subdev/firmware_jobs.hpp"
+#include "tests/subdev/firmware_host.hpp"
+#include "tests/support/mosquitto_broker.hpp"
+#include "tests/support/run_with_timeout.hpp"
+#include "tests/support/temp_dir.hpp"
+
+using namespace otagw;
+using namespace std::chrono_literals;
+
+namespace {
+
+transports::MqttSessionOptions anonymous(std::uint16_t port, const std::string& client_id) {
+  transports::MqttSessionOptions options;
+  options.host = "127.0.0.1";
+  options.port = port;
+  options.tls = false;
+  options.client_id = client_id;
+  options.username = client_id;
+  return options;
+}
+
+std::string read(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+struct JobHarness {
+  test_support::MosquittoBroker broker;
+  test_support::TempDir dir{"otagw-jobs"};
+  sweep_test::FirmwareHost host{dir.path()};
+  asio::io_context io;
+  asio::thread_pool pool{1};
+  transports::MqttSession gateway{io.get_executor(), pool.get_executor(), anonymous(broker.port(), "gw")};
+  transports::MqttSession platform{io.get_executor(), pool.get_executor(), anonymous(broker.port(), "platform")};
+  subdev::PublishPacer pacer{0};
+  subdev::CloudRpc rpc{gateway, pacer};
+  subdev::DeviceStateStore state{dir.path() / "state"};
+  subdev::Subdevice device{"a1SubProd1", "sub-0000", config::Secret("s"), {}};
+  std::vector<std::string> steps;  // what the platform was told on .../progress
+  std::unique_ptr<subdev::FirmwareJobs> jobs;
+
+  JobHarness() {
+    std::filesystem::create_directories(dir.path() / "state");
+    device.modules.push_back({"", "1.0.0", "rec", nlohmann::json{{"target_dir", (dir.path() / "target").string()}}});
+    config::PluginConfig recorder;
+    recorder.name = "rec";
+    recorder.path = std::string(OTAGW_SOURCE_DIR) + "/tests/subdev/plugins/recorder";
+    recorder.timeout_s = 20;
+    subdev::FirmwareJobsOptions options;
+    options.state_dir = dir.path() / "state";
+    options.allow_http = true;
+    options.max_image_bytes = 1000000;
+    options.download_retry_budget = 0s;
+    jobs = std::make_unique<subdev::FirmwareJobs>(io.get_executor(), pool.get_executor(), gateway, rpc, state,
+                                                  std::map<std::string, config::PluginConfig>{{"rec", recorder}},
+                                                  options);
+    platform.set_message_handler([this](std::string_view, std::string_view payload) {
+      steps.push_back(nlohmann::json::parse(payload)["params"]["step"].get<std::string>());
+    });
+    gateway.start();
+    platform.start();
+  }
+  ~JobHarness() {
+    gateway.stop();
+    platform.stop();
+    io.run_for(200ms);
+    pool.join();
+  }
+
+  // Runs the offer (raw JSON, as the cloud would send it) through the job, or
+  // refuses it as the channel would when it does not parse.
+  subdev::JobOutcome offer(const nlohmann::json& data) {
+    subdev::JobOutcome outcome = subdev::JobOutcome::failed;
+    test_support::run_with_timeout(
+        io,
+        [](JobHarness& h, nlohmann::json raw, subdev::JobOutcome& out) -> asio::awaitable<void> {
+          (void)co_await h.gateway.async_wait_connected(5s, asio::use_awaitable);
+          (void)co_await h.platform.async_wait_connected(5s, asio::use_awaitable);
+          const std::vector<std::string> topics = {"/ota/device/progress/+/+"};
+          (void)co_await h.platform.async_subscribe(topics, 1, asio::use_awaitable);
+          std::string why;
+          auto parsed = subdev::parse_firmware_offer(raw, why);
+          if (!parsed) {
+            co_await h.jobs->refuse(h.device, h.device.modules[0], "unusable offer: " + why);
+            out = subdev::JobOutcome::failed;
+          } else {
+            out = co_await h.jobs->run(h.device, h.device.modules[0], std::move(*parsed), "1.0.0", nullptr);
+          }
+          co_await test_support::sleep_for(100ms);  // the last step reaches the platform
+        }(*this, data, outcome));
+    return outcome;
+  }
+
+  [[nodiscard]] bool flashed() const { return std::filesystem::exists(dir.path() / "target" / "flashes"); }
+};
+
+}  // namespace
+
+TEST_CASE("hostile offers are refused with a failure step and nothing is flashed", "[integration][jobs]") {
+  const auto size = nlohmann::json(1000);
+  struct Case {
+    const char* what;
+    nlohmann::json data;
+    const char* step;
+  };
+  JobHarness h;
+  const auto image = h.host.add("x.bin", 1000);
+  const std::string url = h.host.url(image);
+  const std::vector<Case> cases = {
+      {"file:// URL", {{"version", "2.0"}, {"size", 1000}, {"url", "file:///etc/passwd"}, {"signMethod", "SHA256"},
+                       {"sign", image.sha256}}, "-2"},
+      {"negative size", {{"version", "2.0"}, {"size", -1000}, {"url", url}, {"signMethod", "SHA256"},
+                         {"sign", image.sha256}}, "-1"},
+      {"huge size", {{"version", "2.0"}, {"size", 99999999999ULL}, {"url", url}, {"signMethod", "SHA256"},
+                     {"sign", image.sha256}}, "-2"},
+      {"../ in version", {{"version", "../../etc"}, {"size", 1000}, {"url", url}, {"signMethod", "SHA256"},
+                          {"sign", image.sha256}}, "-1"},
+      {"5000-char version", {{"version", std::string(5000, '7')}, {"size", 1000}, {"url", url},
+                             {"signMethod", "SHA256"}, {"sign", image.sha256}}, "-1"},
+      {"unknown signMethod", {{"version", "2.0"}, {"size", 1000}, {"url", url}, {"signMethod", "CRC32"},
+                              {"sign", image.sha256}}, "-1"},
+      {"stream download", {{"version", "2.0"}, {"dProtocol", "mqtt"}, {"streamId", 1}, {"streamFileId", 1}}, "-1"},
+      {"size smaller than the file", {{"version", "2.0"}, {"size", 10}, {"url", url}, {"signMethod", "SHA256"},
+                                      {"sign", image.sha256}}, "-2"},
+  };
+  for (const Case& c : cases) {
+    INFO(c.what);
+    h.steps.clear();
+    CHECK(h.offer(c.data) == subdev::JobOutcome::failed);
+    REQUIRE_FALSE(h.steps.empty());
+    CHECK(h.steps.back() == c.step);
+    CHECK_FALSE(h.flashed());
+  }
+  // Only the last case reached the server, and was cut at its declared size.
+  CHECK(h.host.requests(image) == 1);
+}
+
+TEST_CASE("a multi-file package reaches the plugin as a directory with a manifest", "[integration][jobs]") {
+  JobHarness h;
+  const auto boot = h.host.add("boot.bin", 3000);
+  const auto app = h.host.add("app.bin", 7000);
+  const nlohmann::json data = {
+      {"version", "4.0.0"},
+      {"signMethod", "SHA256"},
+      {"files", {{{"fileName", "boot.bin"}, {"fileSize", 3000}, {"fileUrl", h.host.url(boot)}, {"fileSign", boot.sha256}},
+                 {{"fileName", "app.bin"}, {"fileSize", 7000}, {"fileUrl", h.host.url(app)}, {"fileSign", app.sha256}}}}};
+  CHECK(h.offer(data) == subdev::JobOutcome::installed);
+  const auto target = h.dir.path() / "target";
+  CHECK(read(target / "image" / "boot.bin") == read(boot.file));
+  CHECK(read(target / "image" / "app.bin") == read(app.file));
+  const auto manifest = nlohmann::json::parse(read(target / "image" / "manifest.json"));
+  REQUIRE(manifest.at("files").size() == 2);
+  CHECK(manifest["files"][0]["name"] == "boot.bin");
+  CHECK(manifest["files"][1]["size"] == 7000);
+  CHECK(manifest["files"][0]["signMethod"] == "sha256");
+  CHECK(read(target / "env").find("OTAGW_IMAGE_DIR=") != std::string::npos);
+  CHECK(h.steps.back() == "100");
+  CHECK(h.state.find("a1SubProd1.sub-0000")->installed_versions.at("") == "4.0.0");
+}
+
+TEST_CASE("a file name that escapes the job directory is refused", "[integration][jobs]") {
+  JobHarness h;
+  const auto image = h.host.add("y.bin", 100);
+  const nlohmann::json data = {
+      {"version", "4.0.0"},
+      {"signMethod", "SHA256"},
+      {"files", {{{"fileName", "../../evil"}, {"fileSize", 100}, {"fileUrl", h.host.url(image)},
+                  {"fileSign", image.sha256}}}}};
+  CHECK(h.offer(data) == subdev::JobOutcome::failed);
+  CHECK(h.steps.back() == "-1");
+  CHECK(h.host.requests(image) == 0);
+  CHECK_FALSE(std::filesystem::exists(h.dir.path() / "evil"));
+}
