@@ -26,7 +26,7 @@ asio::awaitable<void> PublishPacer::acquire() {
 
 void PublishPacer::slow_down() {
   const double slower = rate_per_s_ > 0 ? std::max(1.0, rate_per_s_ / 2) : 100.0;
-  spdlog::warn("platform throttling: pacing upstream publishes at {:.0f}/s", slower);
+  spdlog::warn("platform throttling (429): pacing {} at {:.0f}/s", what_, slower);
   set_rate(slower);
 }
 

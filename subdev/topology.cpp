@@ -35,8 +35,7 @@ Topology::Topology(GatewayIdentity gateway, CloudRpc& rpc, DeviceStateStore& sta
     : gateway_(std::move(gateway)),
       rpc_(rpc),
       state_(state),
-      reply_timeout_(reply_timeout),
-      login_interval_(std::chrono::seconds(1) / kMaxLoginRequestsPerSecond) {}
+      reply_timeout_(reply_timeout) {}
 
 std::vector<std::string> Topology::reply_topics() const {
   return {topics::reply(topics::topo_add(gateway_.product_key, gateway_.device_name)),
@@ -57,18 +56,8 @@ asio::awaitable<Expected<PlatformReply>> Topology::send_topo_add(std::span<const
                                reply_timeout_);
 }
 
-asio::awaitable<void> Topology::pace_login() {
-  const auto now = std::chrono::steady_clock::now();
-  const auto slot = std::max(now, next_login_);
-  next_login_ = slot + login_interval_;
-  if (slot > now) {
-    asio::steady_timer timer(co_await asio::this_coro::executor, slot);
-    co_await timer.async_wait(asio::use_awaitable);
-  }
-}
-
 asio::awaitable<Expected<PlatformReply>> Topology::send_login(std::span<const Subdevice* const> batch) {
-  co_await pace_login();
+  co_await login_pacer_.acquire();
   const std::string timestamp = now_ms_string();
   nlohmann::json list = nlohmann::json::array();
   for (const Subdevice* device : batch) {
@@ -102,10 +91,7 @@ asio::awaitable<void> Topology::send_split(std::span<const Subdevice* const> bat
       co_return;
     }
     if (reply->code == kCodeThrottled && attempt < kThrottleRetries) {
-      login_interval_ = std::min<std::chrono::steady_clock::duration>(login_interval_ * 2, std::chrono::seconds(2));
-      spdlog::warn("{}: throttled by the platform (429); slowing to one request per {} ms", what,
-                   std::chrono::duration_cast<std::chrono::milliseconds>(login_interval_).count());
-      co_await pace_login();
+      login_pacer_.slow_down();
       continue;
     }
     if (batch.size() == 1) {

@@ -16,6 +16,7 @@
 #include "config/secret.hpp"
 #include "subdev/cloud_rpc.hpp"
 #include "subdev/device_state.hpp"
+#include "subdev/publish_pacer.hpp"
 #include "subdev/registry.hpp"
 
 namespace otagw::subdev {
@@ -65,14 +66,12 @@ class Topology {
                                    BatchOutcome& outcome);
   asio::awaitable<Expected<PlatformReply>> send_topo_add(std::span<const Subdevice* const> batch);
   asio::awaitable<Expected<PlatformReply>> send_login(std::span<const Subdevice* const> batch);
-  asio::awaitable<void> pace_login();
 
   GatewayIdentity gateway_;
   CloudRpc& rpc_;
   DeviceStateStore& state_;
   std::chrono::milliseconds reply_timeout_;
-  std::chrono::steady_clock::duration login_interval_;
-  std::chrono::steady_clock::time_point next_login_{};
+  PublishPacer login_pacer_{kMaxLoginRequestsPerSecond, "sub-device logins"};
 };
 
 }  // namespace otagw::subdev

@@ -46,7 +46,7 @@ void CloudFixture::write_files(const std::vector<SimDevice>& devices, const Clou
   const std::string& ota_extra = options.ota_extra;
   std::ofstream scenario(dir() / "scenario.yaml");
   scenario << "gateway: {product_key: a1GwProd01, device_name: gw-0001, device_secret: " << kGatewaySecret << "}\n"
-           << "devices:\n";
+           << options.scenario_extra << (options.scenario_extra.empty() ? "" : "\n") << "devices:\n";
   std::ofstream config(dir() / "gateway.yaml");
   config << "gateway: {product_key: a1GwProd01, device_name: gw-0001, device_secret: " << kGatewaySecret << "}\n"
          << "mqtt: {host: 127.0.0.1, port: " << broker_->port() << ", tls: false, connect_retry_s: 20}\n"

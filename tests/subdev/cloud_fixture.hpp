@@ -28,6 +28,7 @@ struct SimDevice {
 struct CloudOptions {
   std::string ota_extra;      // YAML flow-map entries added to otagwd's `ota:` section
   std::string plugins_yaml = "{copy: {exec: /bin/true}}";
+  std::string scenario_extra;  // top-level scenario YAML lines, e.g. "limits: {login_per_s: 2}"
 };
 
 inline constexpr const char* kSubProduct = "a1SubProd1";

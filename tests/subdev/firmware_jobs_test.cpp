@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "tests/subdev/anonymous_session.hpp"
 #include "subdev/firmware_jobs.hpp"
 #include "tests/subdev/firmware_host.hpp"
 #include "tests/support/mosquitto_broker.hpp"
@@ -17,15 +18,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-transports::MqttSessionOptions anonymous(std::uint16_t port, const std::string& client_id) {
-  transports::MqttSessionOptions options;
-  options.host = "127.0.0.1";
-  options.port = port;
-  options.tls = false;
-  options.client_id = client_id;
-  options.username = client_id;
-  return options;
-}
 
 std::string read(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -40,8 +32,8 @@ struct JobHarness {
   sweep_test::FirmwareHost host{dir.path()};
   asio::io_context io;
   asio::thread_pool pool{1};
-  transports::MqttSession gateway{io.get_executor(), pool.get_executor(), anonymous(broker.port(), "gw")};
-  transports::MqttSession platform{io.get_executor(), pool.get_executor(), anonymous(broker.port(), "platform")};
+  transports::MqttSession gateway{io.get_executor(), pool.get_executor(), sweep_test::anonymous_session(broker.port(), "gw")};
+  transports::MqttSession platform{io.get_executor(), pool.get_executor(), sweep_test::anonymous_session(broker.port(), "platform")};
   subdev::PublishPacer pacer{0};
   subdev::CloudRpc rpc{gateway, pacer};
   subdev::DeviceStateStore state{dir.path() / "state"};

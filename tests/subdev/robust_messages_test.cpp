@@ -3,6 +3,7 @@
 // and never acted on; the right reply still ends the visit.
 #include <catch2/catch.hpp>
 
+#include "tests/subdev/anonymous_session.hpp"
 #include "subdev/sweeper.hpp"
 #include "tests/support/mosquitto_broker.hpp"
 #include "tests/support/run_with_timeout.hpp"
@@ -14,17 +15,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-transports::MqttSessionOptions anonymous(std::uint16_t port, const std::string& client_id) {
-  transports::MqttSessionOptions options;
-  options.host = "127.0.0.1";
-  options.port = port;
-  options.tls = false;
-  options.client_id = client_id;
-  options.username = client_id;
-  options.backoff_initial = 50ms;
-  options.backoff_max = 200ms;
-  return options;
-}
 
 std::string field_id(std::string_view payload) {
   return nlohmann::json::parse(payload).at("id").get<std::string>();
@@ -38,8 +28,8 @@ TEST_CASE("malformed, stale and foreign messages are dropped and the right reply
   asio::io_context io;
   asio::thread_pool pool(1);
 
-  transports::MqttSession gateway(io.get_executor(), pool.get_executor(), anonymous(broker.port(), "gw"));
-  transports::MqttSession platform(io.get_executor(), pool.get_executor(), anonymous(broker.port(), "platform"));
+  transports::MqttSession gateway(io.get_executor(), pool.get_executor(), sweep_test::anonymous_session(broker.port(), "gw"));
+  transports::MqttSession platform(io.get_executor(), pool.get_executor(), sweep_test::anonymous_session(broker.port(), "platform"));
 
   std::vector<config::SubdeviceConfig> entries(1);
   entries[0].product_key = "a1SubProd1";

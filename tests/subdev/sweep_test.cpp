@@ -18,7 +18,10 @@ std::vector<SimDevice> plain_devices(int count, const std::string& extra = {}) {
   for (int i = 0; i < count; ++i) {
     char name[16];
     std::snprintf(name, sizeof name, "sub-%04d", i);
-    devices.push_back({name, extra, {}});
+    SimDevice device;
+    device.name = name;
+    device.scenario_extra = extra;
+    devices.push_back(device);
   }
   return devices;
 }
@@ -164,4 +167,19 @@ TEST_CASE("a broker restart mid-pass: the pass resumes and completes", "[integra
   }
   CHECK(daemon.stderr_text().find("resuming there after reconnect") != std::string::npos);
   CHECK(check_one_channel_at_a_time(cloud.ota_subscription_events()).empty());
+}
+
+TEST_CASE("throttled logins slow the pace instead of failing devices", "[integration][sweep]") {
+  CloudOptions options;
+  options.scenario_extra = "limits: {login_per_s: 2}";
+  CloudFixture cloud(plain_devices(200), options);
+  REQUIRE(cloud.run_once() == 0);
+  const auto report = cloud.stop_sim_and_report();
+  INFO(cloud.daemon_log());
+  CHECK(report.at("counters").at("throttled").get<int>() >= 1);
+  for (const auto& device : report.at("devices")) {
+    INFO(device.at("device_name"));
+    CHECK(device.at("queries").size() == 1);
+  }
+  CHECK(cloud.daemon_log().find("pacing sub-device logins") != std::string::npos);
 }
