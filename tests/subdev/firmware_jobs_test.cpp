@@ -71,11 +71,12 @@ struct JobHarness {
 
   // Runs the offer (raw JSON, as the cloud would send it) through the job, or
   // refuses it as the channel would when it does not parse.
-  subdev::JobOutcome offer(const nlohmann::json& data) {
+  subdev::JobOutcome offer(const nlohmann::json& data, subdev::FirmwareJobs::Requery requery = nullptr) {
     subdev::JobOutcome outcome = subdev::JobOutcome::failed;
     test_support::run_with_timeout(
         io,
-        [](JobHarness& h, nlohmann::json raw, subdev::JobOutcome& out) -> asio::awaitable<void> {
+        [](JobHarness& h, nlohmann::json raw, subdev::FirmwareJobs::Requery again,
+           subdev::JobOutcome& out) -> asio::awaitable<void> {
           (void)co_await h.gateway.async_wait_connected(5s, asio::use_awaitable);
           (void)co_await h.platform.async_wait_connected(5s, asio::use_awaitable);
           const std::vector<std::string> topics = {"/ota/device/progress/+/+"};
@@ -86,10 +87,11 @@ struct JobHarness {
             co_await h.jobs->refuse(h.device, h.device.modules[0], "unusable offer: " + why);
             out = subdev::JobOutcome::failed;
           } else {
-            out = co_await h.jobs->run(h.device, h.device.modules[0], std::move(*parsed), "1.0.0", nullptr);
+            const std::string current = "1.0.0";
+            out = co_await h.jobs->run(h.device, h.device.modules[0], std::move(*parsed), current, std::move(again));
           }
           co_await test_support::sleep_for(100ms);  // the last step reaches the platform
-        }(*this, data, outcome));
+        }(*this, data, std::move(requery), outcome));
     return outcome;
   }
 
@@ -172,4 +174,31 @@ TEST_CASE("a file name that escapes the job directory is refused", "[integration
   CHECK(h.steps.back() == "-1");
   CHECK(h.host.requests(image) == 0);
   CHECK_FALSE(std::filesystem::exists(h.dir.path() / "evil"));
+}
+
+TEST_CASE("an expired URL (403) asks the cloud for a fresh offer of the same package", "[integration][jobs]") {
+  JobHarness h;
+  otagw::cloudsim::FaultSpec expired;
+  expired.status = 403;
+  const auto stale = h.host.add("stale.bin", 4000, expired);
+  const auto fresh = h.host.add("fresh.bin", 4000);
+  // Same bytes under both names would need the same seed; serve the fresh
+  // name's bytes and offer its digest for both URLs.
+  const nlohmann::json first = {{"version", "5.0.0"}, {"size", 4000}, {"url", h.host.url(stale)},
+                                {"signMethod", "SHA256"}, {"sign", fresh.sha256}};
+  int requeries = 0;
+  subdev::FirmwareJobs::Requery requery =
+      [&requeries, &h, &fresh]() -> asio::awaitable<std::optional<subdev::FirmwareOffer>> {
+    ++requeries;
+    std::string why;
+    co_return subdev::parse_firmware_offer(
+        nlohmann::json{{"version", "5.0.0"}, {"size", 4000}, {"url", h.host.url(fresh)}, {"signMethod", "SHA256"},
+                       {"sign", fresh.sha256}},
+        why);
+  };
+  CHECK(h.offer(first, requery) == subdev::JobOutcome::installed);
+  CHECK(requeries == 1);
+  CHECK(h.host.requests(stale) == 1);
+  CHECK(h.host.requests(fresh) == 1);
+  CHECK(read(h.dir.path() / "target" / "image") == read(fresh.file));
 }
