@@ -107,42 +107,31 @@ TEST_CASE("subscribe, publish QoS 0 and 1, receive, unsubscribe", "[integration]
   });
   session.start();
   run_with_timeout(f.io, [&]() -> asio::awaitable<void> {
-    {
-      const auto r1 = co_await session.async_wait_connected(10s, asio::use_awaitable);
-      REQUIRE_FALSE(r1);
-    }
+    std::error_code ec;
+    ec = co_await session.async_wait_connected(10s, asio::use_awaitable);
+    REQUIRE_FALSE(ec);
     const std::string topic = "/ota/device/upgrade/a1SubProd1/sub-0000";
     const std::string second = topic + "/second";
     const std::vector<std::string> both = {topic, second};
-    {
-      const auto r2 = co_await session.async_subscribe(both, 1, asio::use_awaitable);
-      REQUIRE_FALSE(r2);
-    }
+    ec = co_await session.async_subscribe(both, 1, asio::use_awaitable);
+    REQUIRE_FALSE(ec);
 
     const std::string binary("a\0b\xff", 4);
-    {
-      const auto r3 = co_await session.async_publish(topic, binary, 1, asio::use_awaitable);
-      REQUIRE_FALSE(r3);
-    }
+    ec = co_await session.async_publish(topic, binary, 1, asio::use_awaitable);
+    REQUIRE_FALSE(ec);
     const std::string json_payload = "{\"q\":0}";
-    {
-      const auto r4 = co_await session.async_publish(second, json_payload, 0, asio::use_awaitable);
-      REQUIRE_FALSE(r4);
-    }
+    ec = co_await session.async_publish(second, json_payload, 0, asio::use_awaitable);
+    REQUIRE_FALSE(ec);
     for (int i = 0; i < 100 && received.size() < 2; ++i) co_await sleep_for(10ms);
     REQUIRE(received.size() == 2);
     CHECK(received[0] == std::pair{topic, binary});  // order kept, binary payload intact
     CHECK(received[1].first == second);
 
-    {
-      const auto r5 = co_await session.async_unsubscribe(both, asio::use_awaitable);
-      REQUIRE_FALSE(r5);
-    }
+    ec = co_await session.async_unsubscribe(both, asio::use_awaitable);
+    REQUIRE_FALSE(ec);
     const std::string after = "after";
-    {
-      const auto r6 = co_await session.async_publish(topic, after, 1, asio::use_awaitable);
-      REQUIRE_FALSE(r6);
-    }
+    ec = co_await session.async_publish(topic, after, 1, asio::use_awaitable);
+    REQUIRE_FALSE(ec);
     co_await sleep_for(200ms);
     CHECK(received.size() == 2);
 
@@ -151,10 +140,8 @@ TEST_CASE("subscribe, publish QoS 0 and 1, receive, unsubscribe", "[integration]
     // co_await inside a Catch2 macro: g++ 12 fails with "array used as
     // initializer" when such a temporary must live across the suspension.)
     const std::string wildcard = "a/+/b", x = "x";
-    {
-      const auto r7 = co_await session.async_publish(wildcard, x, 0, asio::use_awaitable);
-      CHECK(r7 == MqttErrc::invalid_argument);
-    }
+    ec = co_await session.async_publish(wildcard, x, 0, asio::use_awaitable);
+    CHECK(ec == MqttErrc::invalid_argument);
     CHECK(session.state() == MqttState::connected);
     session.stop();
   }());
@@ -164,20 +151,15 @@ TEST_CASE("operations without a session fail with not_connected", "[integration]
   Fixture f;
   MqttSession session(f.io.get_executor(), f.pool.get_executor(), session_options(test_support::free_loopback_port()));
   run_with_timeout(f.io, [&]() -> asio::awaitable<void> {
+    std::error_code ec;
     const std::string t = "t", p = "p";
     const std::vector<std::string> topics = {t};
-    {
-      const auto r8 = co_await session.async_subscribe(topics, 0, asio::use_awaitable);
-      CHECK(r8 == MqttErrc::not_connected);
-    }
-    {
-      const auto r9 = co_await session.async_publish(t, p, 1, asio::use_awaitable);
-      CHECK(r9 == MqttErrc::not_connected);
-    }
-    {
-      const auto r10 = co_await session.async_unsubscribe(topics, asio::use_awaitable);
-      CHECK(r10 == MqttErrc::not_connected);
-    }
+    ec = co_await session.async_subscribe(topics, 0, asio::use_awaitable);
+    CHECK(ec == MqttErrc::not_connected);
+    ec = co_await session.async_publish(t, p, 1, asio::use_awaitable);
+    CHECK(ec == MqttErrc::not_connected);
+    ec = co_await session.async_unsubscribe(topics, asio::use_awaitable);
+    CHECK(ec == MqttErrc::not_connected);
   }());
 }
 
@@ -189,36 +171,27 @@ TEST_CASE("reconnects after the broker is killed and restarted", "[integration][
   session.set_message_handler([&](std::string_view, std::string_view payload) { last = payload; });
   session.start();
   run_with_timeout(f.io, [&]() -> asio::awaitable<void> {
-    {
-      const auto r11 = co_await session.async_wait_connected(10s, asio::use_awaitable);
-      REQUIRE_FALSE(r11);
-    }
+    std::error_code ec;
+    ec = co_await session.async_wait_connected(10s, asio::use_awaitable);
+    REQUIRE_FALSE(ec);
     broker.kill();
     for (int i = 0; i < 200 && session.state() == MqttState::connected; ++i) co_await sleep_for(10ms);
     CHECK(session.state() == MqttState::connecting);
     const std::string t = "t", lost = "lost";
-    {
-      const auto r12 = co_await session.async_publish(t, lost, 0, asio::use_awaitable);
-      CHECK(r12 == MqttErrc::not_connected);
-    }
+    ec = co_await session.async_publish(t, lost, 0, asio::use_awaitable);
+    CHECK(ec == MqttErrc::not_connected);
 
     broker.start();
-    {
-      const auto r13 = co_await session.async_wait_connected(10s, asio::use_awaitable);
-      REQUIRE_FALSE(r13);
-    }
+    ec = co_await session.async_wait_connected(10s, asio::use_awaitable);
+    REQUIRE_FALSE(ec);
     CHECK(session.connection_count() == 2);
     // Subscriptions are gone with the old session; a new one works.
     const std::string back = "t/back", again = "again";
     const std::vector<std::string> back_topics = {back};
-    {
-      const auto r14 = co_await session.async_subscribe(back_topics, 1, asio::use_awaitable);
-      REQUIRE_FALSE(r14);
-    }
-    {
-      const auto r15 = co_await session.async_publish(back, again, 1, asio::use_awaitable);
-      REQUIRE_FALSE(r15);
-    }
+    ec = co_await session.async_subscribe(back_topics, 1, asio::use_awaitable);
+    REQUIRE_FALSE(ec);
+    ec = co_await session.async_publish(back, again, 1, asio::use_awaitable);
+    REQUIRE_FALSE(ec);
     for (int i = 0; i < 100 && last.empty(); ++i) co_await sleep_for(10ms);
     CHECK(last == "again");
     session.stop();
@@ -236,10 +209,9 @@ TEST_CASE("TLS: verified against the CA file, refused without it", "[integration
     MqttSession session(f.io.get_executor(), f.pool.get_executor(), options);
     session.start();
     run_with_timeout(f.io, [&]() -> asio::awaitable<void> {
-      {
-        const auto r16 = co_await session.async_wait_connected(10s, asio::use_awaitable);
-        CHECK_FALSE(r16);
-      }
+      std::error_code ec;
+      ec = co_await session.async_wait_connected(10s, asio::use_awaitable);
+      CHECK_FALSE(ec);
       session.stop();
     }());
   }
@@ -249,10 +221,9 @@ TEST_CASE("TLS: verified against the CA file, refused without it", "[integration
     MqttSession session(f.io.get_executor(), f.pool.get_executor(), options);
     session.start();
     run_with_timeout(f.io, [&]() -> asio::awaitable<void> {
-      {
-        const auto r17 = co_await session.async_wait_connected(1500ms, asio::use_awaitable);
-        CHECK(r17 == MqttErrc::timed_out);
-      }
+      std::error_code ec;
+      ec = co_await session.async_wait_connected(1500ms, asio::use_awaitable);
+      CHECK(ec == MqttErrc::timed_out);
       session.stop();
     }());
   }
@@ -262,10 +233,9 @@ TEST_CASE("TLS: verified against the CA file, refused without it", "[integration
     MqttSession session(f.io.get_executor(), f.pool.get_executor(), options);
     session.start();
     run_with_timeout(f.io, [&]() -> asio::awaitable<void> {
-      {
-        const auto r18 = co_await session.async_wait_connected(10s, asio::use_awaitable);
-        CHECK_FALSE(r18);
-      }
+      std::error_code ec;
+      ec = co_await session.async_wait_connected(10s, asio::use_awaitable);
+      CHECK_FALSE(ec);
       session.stop();
     }());
   }
