@@ -27,7 +27,11 @@ std::string read_file(const std::filesystem::path& path) {
 }  // namespace
 
 CloudFixture::CloudFixture(std::vector<SimDevice> devices, std::string ota_extra)
-    : CloudFixture(std::move(devices), CloudOptions{std::move(ota_extra)}) {}
+    : CloudFixture(std::move(devices), [&ota_extra] {
+        CloudOptions options;
+        options.ota_extra = std::move(ota_extra);
+        return options;
+      }()) {}
 
 CloudFixture::CloudFixture(std::vector<SimDevice> devices, CloudOptions cloud_options) {
   test_support::BrokerOptions options;

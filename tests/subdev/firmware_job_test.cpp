@@ -52,7 +52,10 @@ std::size_t lines_in(const std::filesystem::path& path) {
 const std::string kRecorder = std::string(OTAGW_SOURCE_DIR) + "/tests/subdev/plugins/recorder";
 
 CloudOptions recorder_options(const std::string& ota_extra = "allow_http: true, download_retry_s: 0") {
-  return CloudOptions{ota_extra, "{rec: {exec: \"" + kRecorder + "\", timeout_s: 20, version_timeout_s: 5}}"};
+  CloudOptions options;
+  options.ota_extra = ota_extra;
+  options.plugins_yaml = "{rec: {exec: \"" + kRecorder + "\", timeout_s: 20, version_timeout_s: 5}}";
+  return options;
 }
 
 SimDevice device(const std::string& name, const std::filesystem::path& target, const std::string& scenario,

@@ -4,6 +4,8 @@
 
 #include <signal.h>
 
+#include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "tests/subdev/cloud_fixture.hpp"
@@ -182,4 +184,23 @@ TEST_CASE("throttled logins slow the pace instead of failing devices", "[integra
     CHECK(device.at("queries").size() == 1);
   }
   CHECK(cloud.daemon_log().find("pacing sub-device logins") != std::string::npos);
+}
+
+TEST_CASE("mqtt.max_publish_per_s paces the upstream publishes", "[integration][sweep]") {
+  // 10 devices: an inform and a query each, 20 publishes at 20/s: about 1 s.
+  CloudFixture cloud(plain_devices(10));
+  {
+    std::ifstream in(cloud.dir() / "gateway.yaml");
+    std::stringstream text;
+    text << in.rdbuf();
+    std::string config = text.str();
+    config.replace(config.find("connect_retry_s: 20"), 19, "connect_retry_s: 20, max_publish_per_s: 20");
+    std::ofstream(cloud.dir() / "gateway.yaml") << config;
+  }
+  const auto started = std::chrono::steady_clock::now();
+  REQUIRE(cloud.run_once() == 0);
+  const auto elapsed = std::chrono::steady_clock::now() - started;
+  CHECK(elapsed >= 900ms);
+  const auto report = cloud.stop_sim_and_report();
+  CHECK(report.at("counters").at("queries").get<int>() == 10);
 }
