@@ -69,7 +69,10 @@ asio::awaitable<VisitResult> OtaChannel::visit(const Subdevice& device) {
   for (const ModuleSpec& module : device.modules) {
     ModuleVisit visit{module.name, {}, QueryOutcome::no_reply, std::nullopt, std::nullopt, {}};
     // A job the daemon was stopped in after verification ends first.
-    if (jobs_ != nullptr && co_await jobs_->finish_interrupted(device, module)) {
+    // (Awaited into a variable: g++ 12 miscompiles a co_await in a condition.)
+    bool finished_interrupted = false;
+    if (jobs_ != nullptr) finished_interrupted = co_await jobs_->finish_interrupted(device, module);
+    if (finished_interrupted) {
       visit.job = JobOutcome::installed;
       visit.outcome = QueryOutcome::offer;
       visit.detail = "interrupted job finished";

@@ -62,7 +62,9 @@ void Sweeper::stop() {
 asio::awaitable<bool> Sweeper::ensure_logged_in(std::span<const Subdevice* const> devices, PassReport& report) {
   if (logged_in_on_ == session_.connection_count()) co_return true;
   const auto connection = session_.connection_count();
-  if (co_await session_.async_subscribe(reply_topics_, 1, asio::use_awaitable)) co_return false;
+  // (co_await results go to variables: g++ 12 miscompiles one in a condition.)
+  const std::error_code subscribed = co_await session_.async_subscribe(reply_topics_, 1, asio::use_awaitable);
+  if (subscribed) co_return false;
 
   std::vector<const Subdevice*> pending(devices.begin(), devices.end());
   BatchOutcome added = co_await topology_.add(pending);
@@ -153,14 +155,17 @@ asio::awaitable<PassReport> Sweeper::run_pass(std::chrono::milliseconds reconnec
       if (stopping_) co_return report;
       if (session_.state() != transports::MqttState::connected) {
         spdlog::info("sweep paused at {}: waiting for the cloud session", window[next]->key());
-        if (co_await session_.async_wait_connected(reconnect_wait, asio::use_awaitable)) {
+        const std::error_code reconnected =
+            co_await session_.async_wait_connected(reconnect_wait, asio::use_awaitable);
+        if (reconnected) {
           co_await save_state(true);
           report.elapsed = std::chrono::steady_clock::now() - started;
           co_return report;
         }
       }
       // Log in what is left of the window (again after a reconnect).
-      if (!co_await ensure_logged_in(window.subspan(next), report)) continue;
+      const bool logged_in = co_await ensure_logged_in(window.subspan(next), report);
+      if (!logged_in) continue;
       const std::size_t online_offset = window.size() - online_.size();
 
       const Subdevice& device = *window[next];

@@ -8,14 +8,47 @@ namespace {
 
 constexpr std::string_view kUsage =
     "usage:\n"
+    "  otagw-cloudsim run SCENARIO [--otagwd PATH] [--keep DIR] [--report FILE] [--table MODE]\n"
+    "                     [--log-level LEVEL]\n"
+    "      Start mosquitto (with the platform sign-in plugin), the simulated platform and its\n"
+    "      firmware server, and `otagwd --once` with the matching config; show the devices'\n"
+    "      progress, print the final table, write the report, stop everything.\n"
+    "      Exit 0: otagwd exited 0 and every expectation holds; 3: an expectation failed;\n"
+    "      4: otagwd failed; 1: something could not be started; 2: bad usage or scenario.\n"
+    "  otagw-cloudsim config --scenario FILE --broker-port PORT --state-dir DIR [--ca-file PATH]\n"
+    "                        [--work-dir DIR] [--broker-host HOST] [--output FILE]\n"
+    "      Write the otagwd configuration that matches the scenario.\n"
     "  otagw-cloudsim serve --scenario FILE --broker-port PORT --username USER --password PASS\n"
     "                       [--broker-host HOST] [--report FILE] [--client-id ID] [--log-level LEVEL]\n"
-    "      Play the IoT platform for the scenario's gateway on a local broker. Prints 'ready'\n"
-    "      once subscribed; on SIGTERM/SIGINT writes the JSON report (--report) and exits 0.\n"
+    "                       [--work-dir DIR] [--table MODE]\n"
+    "      Play the IoT platform for the scenario's gateway on a local broker. Prints\n"
+    "      'firmware-ca PATH' (when packages are served over HTTPS), then 'ready' once\n"
+    "      subscribed; on SIGTERM/SIGINT writes the JSON report (--report) and exits 0, or 3\n"
+    "      when an expectation of the scenario failed.\n"
     "      Exit 1: no connection within 10 s; exit 2: bad usage or scenario.\n"
     "  otagw-cloudsim devices-file --scenario FILE\n"
     "      Print the broker auth plugin's devices file line for the scenario's gateway.\n"
-    "  otagw-cloudsim --help\n";
+    "  otagw-cloudsim --help\n"
+    "MODE: auto (live on a terminal, else plain lines), live, plain, off.\n";
+
+std::optional<std::uint16_t> port_number(const std::string& text) {
+  unsigned number = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), number);
+  if (ec != std::errc() || end != text.data() + text.size() || number == 0 || number > 65535) return std::nullopt;
+  return static_cast<std::uint16_t>(number);
+}
+
+bool valid_level(const std::string& level) {
+  static constexpr std::string_view kLevels[] = {"trace", "debug", "info", "warn", "error", "off"};
+  for (const auto known : kLevels) {
+    if (known == level) return true;
+  }
+  return false;
+}
+
+bool valid_table(const std::string& mode) {
+  return mode == "auto" || mode == "live" || mode == "plain" || mode == "off";
+}
 
 // Options as name -> value; "--name value" and "--name=value" both work.
 bool collect(std::span<const std::string_view> args, std::map<std::string, std::string, std::less<>>& options,
@@ -88,7 +121,75 @@ CliResult parse_command_line(std::span<const std::string_view> args) {
   }
   std::map<std::string, std::string, std::less<>> options;
   std::string& error = result.error;
-  if (!collect(args.subspan(1), options, error)) return result;
+  // `run` takes the scenario as its first argument.
+  std::span<const std::string_view> rest = args.subspan(1);
+  std::string positional;
+  if (command == "run" && !rest.empty() && !rest.front().starts_with("--")) {
+    positional = rest.front();
+    rest = rest.subspan(1);
+  }
+  if (!collect(rest, options, error)) return result;
+
+  if (command == "run") {
+    if (!check_known(options, {"otagwd", "keep", "report", "table", "log-level"}, error)) return result;
+    if (positional.empty()) {
+      error = "run needs the scenario file: otagw-cloudsim run SCENARIO";
+      return result;
+    }
+    RunCommand run;
+    run.scenario = positional;
+    const auto otagwd = take(options, "otagwd", false, error);
+    const auto keep = take(options, "keep", false, error);
+    const auto report = take(options, "report", false, error);
+    const auto table = take(options, "table", false, error);
+    const auto log_level = take(options, "log-level", false, error);
+    if (!error.empty()) return result;
+    if (otagwd) run.otagwd = *otagwd;
+    if (keep) run.keep = *keep;
+    if (report) run.report = *report;
+    if (table && !valid_table(*table)) {
+      error = "--table: expected auto, live, plain or off, got '" + *table + "'";
+      return result;
+    }
+    if (table) run.table = *table;
+    if (log_level && !valid_level(*log_level)) {
+      error = "--log-level: expected trace, debug, info, warn, error or off, got '" + *log_level + "'";
+      return result;
+    }
+    if (log_level) run.log_level = *log_level;
+    result.command = std::move(run);
+    return result;
+  }
+
+  if (command == "config") {
+    if (!check_known(options, {"scenario", "broker-host", "broker-port", "state-dir", "ca-file", "work-dir", "output"},
+                     error)) {
+      return result;
+    }
+    ConfigCommand config;
+    const auto scenario = take(options, "scenario", true, error);
+    const auto port = take(options, "broker-port", true, error);
+    const auto state_dir = take(options, "state-dir", true, error);
+    const auto host = take(options, "broker-host", false, error);
+    const auto ca_file = take(options, "ca-file", false, error);
+    const auto work_dir = take(options, "work-dir", false, error);
+    const auto output = take(options, "output", false, error);
+    if (!error.empty()) return result;
+    const auto number = port_number(*port);
+    if (!number) {
+      error = "--broker-port: expected a port number 1..65535, got '" + *port + "'";
+      return result;
+    }
+    config.scenario = *scenario;
+    config.broker_port = *number;
+    config.state_dir = *state_dir;
+    if (host) config.broker_host = *host;
+    if (ca_file) config.ca_file = *ca_file;
+    if (work_dir) config.work_dir = *work_dir;
+    if (output) config.output = *output;
+    result.command = std::move(config);
+    return result;
+  }
 
   if (command == "devices-file") {
     if (!check_known(options, {"scenario"}, error)) return result;
@@ -102,7 +203,8 @@ CliResult parse_command_line(std::span<const std::string_view> args) {
     return result;
   }
   if (!check_known(options,
-                   {"scenario", "broker-host", "broker-port", "username", "password", "report", "client-id", "log-level"},
+                   {"scenario", "broker-host", "broker-port", "username", "password", "report", "client-id", "log-level",
+                    "work-dir", "table"},
                    error)) {
     return result;
   }
@@ -115,26 +217,30 @@ CliResult parse_command_line(std::span<const std::string_view> args) {
   const auto report = take(options, "report", false, error);
   const auto client_id = take(options, "client-id", false, error);
   const auto log_level = take(options, "log-level", false, error);
+  const auto work_dir = take(options, "work-dir", false, error);
+  const auto table = take(options, "table", false, error);
   if (!error.empty()) return result;
 
   serve.scenario = *scenario;
-  unsigned number = 0;
-  const auto [end, ec] = std::from_chars(port->data(), port->data() + port->size(), number);
-  if (ec != std::errc() || end != port->data() + port->size() || number == 0 || number > 65535) {
+  const auto number = port_number(*port);
+  if (!number) {
     error = "--broker-port: expected a port number 1..65535, got '" + *port + "'";
     return result;
   }
-  serve.server.broker_port = static_cast<std::uint16_t>(number);
+  serve.server.broker_port = *number;
+  if (work_dir) serve.work_dir = *work_dir;
+  if (table && !valid_table(*table)) {
+    error = "--table: expected auto, live, plain or off, got '" + *table + "'";
+    return result;
+  }
+  if (table) serve.table = *table;
   serve.server.username = *username;
   serve.server.password = config::Secret(*password);
   if (host) serve.server.broker_host = *host;
   if (report) serve.report = *report;
   if (client_id) serve.server.client_id = *client_id;
   if (log_level) {
-    static constexpr std::string_view kLevels[] = {"trace", "debug", "info", "warn", "error", "off"};
-    bool ok = false;
-    for (const auto level : kLevels) ok = ok || level == *log_level;
-    if (!ok) {
+    if (!valid_level(*log_level)) {
       error = "--log-level: expected trace, debug, info, warn, error or off, got '" + *log_level + "'";
       return result;
     }

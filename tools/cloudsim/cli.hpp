@@ -17,15 +17,38 @@ struct ServeCommand {
   ServerOptions server;
   std::optional<std::filesystem::path> report;
   std::string log_level = "info";
+  // Generated packages and the firmware server's PKI; none = a temporary
+  // directory, removed at exit.
+  std::optional<std::filesystem::path> work_dir;
+  std::string table = "off";  // auto | live | plain | off (stdout)
 };
 
 struct DevicesFileCommand {
   std::filesystem::path scenario;
 };
 
+struct ConfigCommand {
+  std::filesystem::path scenario;
+  std::string broker_host = "127.0.0.1";
+  std::uint16_t broker_port = 0;
+  std::filesystem::path state_dir;
+  std::optional<std::filesystem::path> ca_file;
+  std::optional<std::filesystem::path> work_dir;  // ${work}; default: the state dir's parent
+  std::optional<std::filesystem::path> output;    // default: stdout
+};
+
+struct RunCommand {
+  std::filesystem::path scenario;
+  std::optional<std::filesystem::path> otagwd;
+  std::optional<std::filesystem::path> keep;    // work here and keep it; default: a temporary directory
+  std::optional<std::filesystem::path> report;  // also write the report here
+  std::string table = "auto";
+  std::string log_level = "info";
+};
+
 struct HelpCommand {};
 
-using Command = std::variant<ServeCommand, DevicesFileCommand, HelpCommand>;
+using Command = std::variant<ServeCommand, DevicesFileCommand, ConfigCommand, RunCommand, HelpCommand>;
 
 struct CliResult {
   std::optional<Command> command;

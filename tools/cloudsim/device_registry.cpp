@@ -11,6 +11,13 @@ const ModuleState* DeviceState::find_module(std::string_view name) const noexcep
   return nullptr;
 }
 
+ModuleState* DeviceState::find_module(std::string_view name) noexcept {
+  for (auto& module : modules) {
+    if (module.name == name) return &module;
+  }
+  return nullptr;
+}
+
 DeviceRegistry::DeviceRegistry(const std::vector<DeviceSpec>& devices) {
   devices_.reserve(devices.size());
   for (const auto& spec : devices) {
@@ -27,6 +34,7 @@ DeviceRegistry::DeviceRegistry(const std::vector<DeviceSpec>& devices) {
       module.delay = module_spec.delay;
       module.has_firmware = module_spec.firmware.has_value();
       module.data_json = module.has_firmware ? firmware_json(*module_spec.firmware, module.name).dump() : "{}";
+      if (module.has_firmware) module.target_version = module_spec.firmware->version;
       state.modules.push_back(std::move(module));
     }
     devices_.push_back(std::move(state));

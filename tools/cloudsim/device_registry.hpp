@@ -23,6 +23,11 @@ struct ModuleState {
   std::chrono::milliseconds delay{0};
   std::string data_json;  // the firmware object, or "{}" when up to date
   bool has_firmware = false;
+  std::string target_version;  // the firmware's version; "" without firmware
+  std::uint64_t offers = 0;    // replies and pushes that carried the firmware
+  // The device reported target_version on inform: the platform counts the
+  // upgrade as done and offers the firmware no more ("data":{}).
+  bool installed = false;
 };
 
 struct QueryRecord {
@@ -61,6 +66,7 @@ struct DeviceState {
 
   // nullptr when the scenario does not know the module.
   [[nodiscard]] const ModuleState* find_module(std::string_view name) const noexcept;
+  [[nodiscard]] ModuleState* find_module(std::string_view name) noexcept;
 };
 
 class DeviceRegistry {

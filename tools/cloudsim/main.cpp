@@ -11,7 +11,8 @@
 
 int main(int argc, char** argv) {
   using namespace otagw::cloudsim;
-  // stdout carries only "ready" and the devices file: logs go to stderr.
+  // stdout carries only "ready", the devices file, the config and the table:
+  // logs go to stderr (run: to a file).
   auto logger = spdlog::stderr_color_mt("cloudsim");
   logger->set_pattern("%Y-%m-%d %H:%M:%S.%e cloudsim %^%l%$: %v");
   spdlog::set_default_logger(std::move(logger));
@@ -27,5 +28,7 @@ int main(int argc, char** argv) {
     return kExitOk;
   }
   if (const auto* serve = std::get_if<ServeCommand>(&*parsed.command)) return run_serve(*serve);
+  if (const auto* config = std::get_if<ConfigCommand>(&*parsed.command)) return run_config(*config);
+  if (const auto* run = std::get_if<RunCommand>(&*parsed.command)) return run_run(*run);
   return run_devices_file(std::get<DevicesFileCommand>(*parsed.command));
 }

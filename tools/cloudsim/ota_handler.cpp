@@ -64,10 +64,13 @@ void handle_firmware_get(SimState& state, const Inbound& in, std::string_view pa
   if (!module_name) return state.reply(in, request->id_json, codes::kBadRequest, "{}", "params.module must be a string");
   device->queries.push_back(QueryRecord{*module_name, state.t_ms(in.now)});
 
-  const ModuleState* module = device->find_module(*module_name);
+  ModuleState* module = device->find_module(*module_name);
   if (module == nullptr) return state.reply(in, request->id_json, codes::kSuccess, "{}", "success");
+  // Once the device runs the firmware's version there is nothing to offer.
+  if (module->installed) return state.reply(in, request->id_json, codes::kSuccess, "{}", "success", module->delay);
   switch (module->query) {
     case QueryMode::reply:
+      if (module->has_firmware) ++module->offers;
       state.reply(in, request->id_json, codes::kSuccess, module->data_json, "success", module->delay);
       break;
     case QueryMode::no_reply:
@@ -81,6 +84,7 @@ void handle_firmware_get(SimState& state, const Inbound& in, std::string_view pa
       push += module->data_json;
       push += '}';
       ++device->pushes;
+      ++module->offers;
       ++state.counters.pushes;
       state.publish(upgrade_topic(device->product_key, device->device_name), std::move(push), module->delay);
       break;
@@ -103,6 +107,12 @@ void handle_inform(SimState& state, const Inbound& in, std::string_view payload)
   }
   if (!module) return;
   device->informs.push_back(InformRecord{std::string(*version), *module, state.t_ms(in.now)});
+  ModuleState* spec = device->find_module(*module);
+  if (spec != nullptr && spec->has_firmware && !spec->installed && *version == spec->target_version) {
+    spdlog::debug("{}/{} module {} reports {}: upgrade done, no more offers", device->product_key, device->device_name,
+                  *module, *version);
+    spec->installed = true;
+  }
 }
 
 void handle_progress(SimState& state, const Inbound& in, std::string_view payload) {

@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <system_error>
 
+#include "tools/cloudsim/outcome.hpp"
+
 namespace otagw::cloudsim {
 namespace {
 
@@ -33,6 +35,40 @@ nlohmann::json device_json(const DeviceState& device) {
   };
 }
 
+nlohmann::json outcome_json(const ModuleOutcome& outcome) {
+  nlohmann::json module = {
+      {"module", outcome.module},
+      {"from", outcome.from.empty() ? nlohmann::json() : nlohmann::json(outcome.from)},
+      {"version", outcome.version.empty() ? nlohmann::json() : nlohmann::json(outcome.version)},
+      {"to", outcome.to.empty() ? nlohmann::json() : nlohmann::json(outcome.to)},
+      {"offers", outcome.offers},
+      {"progress", outcome.progress},
+      {"result", to_string(outcome.result)},
+  };
+  if (!outcome.failure_step.empty()) {
+    module["step"] = outcome.failure_step;
+    module["desc"] = outcome.failure_desc;
+  }
+  return module;
+}
+
+// The per-device summary: every module, and the version and result of the
+// default module (or of the first one when the device has no default module).
+void add_outcomes(nlohmann::json& json, const DeviceState& device) {
+  std::vector<ModuleOutcome> outcomes;
+  if (device.modules.empty()) outcomes.push_back(module_outcome(device, kDefaultModule));
+  for (const auto& module : device.modules) outcomes.push_back(module_outcome(device, module.name));
+  const ModuleOutcome* main = &outcomes.front();
+  for (const auto& outcome : outcomes) {
+    if (outcome.module == kDefaultModule) main = &outcome;
+  }
+  json["version"] = main->version.empty() ? nlohmann::json() : nlohmann::json(main->version);
+  json["result"] = to_string(main->result);
+  nlohmann::json modules = nlohmann::json::array();
+  for (const auto& outcome : outcomes) modules.push_back(outcome_json(outcome));
+  json["modules"] = std::move(modules);
+}
+
 Unexpected system_error(int err, std::string context) {
   return make_error(std::error_code(err, std::generic_category()), std::move(context));
 }
@@ -41,7 +77,23 @@ Unexpected system_error(int err, std::string context) {
 
 nlohmann::json make_report(const SimState& state, Clock::time_point now) {
   nlohmann::json devices = nlohmann::json::array();
-  for (const auto& device : state.devices.all()) devices.push_back(device_json(device));
+  for (const auto& device : state.devices.all()) {
+    devices.push_back(device_json(device));
+    add_outcomes(devices.back(), device);
+  }
+  nlohmann::json expectations = nlohmann::json::array();
+  bool all_met = true;
+  for (const auto& judged : judge_expectations(state)) {
+    const auto& e = judged.expectation;
+    nlohmann::json item = {{"device", e.device_name}, {"module", e.module}, {"met", judged.met}};
+    if (!e.product_key.empty()) item["product_key"] = e.product_key;
+    if (e.version) item["version"] = *e.version;
+    if (e.step) item["step"] = *e.step;
+    if (e.result) item["result"] = *e.result;
+    if (!judged.met) item["detail"] = judged.detail;
+    all_met = all_met && judged.met;
+    expectations.push_back(std::move(item));
+  }
   nlohmann::json violations = nlohmann::json::array();
   for (const auto& v : state.violations.kept()) {
     violations.push_back({{"t_ms", v.t_ms}, {"topic", v.topic}, {"what", v.what}});
@@ -52,6 +104,8 @@ nlohmann::json make_report(const SimState& state, Clock::time_point now) {
       {"duration_ms", state.t_ms(now)},
       {"devices", std::move(devices)},
       {"violations", std::move(violations)},
+      {"expectations", std::move(expectations)},
+      {"expectations_met", all_met},
       {"counters",
        {
            {"messages", c.messages},

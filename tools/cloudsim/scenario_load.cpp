@@ -6,11 +6,13 @@
 #include <unordered_set>
 
 #include "tools/cloudsim/name_format.hpp"
+#include "tools/cloudsim/scenario_sections.hpp"
 #include "tools/cloudsim/yaml_reader.hpp"
 
 namespace otagw::cloudsim {
 namespace {
 
+using detail::iequals;
 using detail::index_path;
 using detail::line_of;
 using detail::MapReader;
@@ -61,15 +63,6 @@ std::optional<config::Secret> secret(const MapReader& map, std::string_view key)
     }
   }
   return config::Secret(std::move(*value));
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    const auto x = static_cast<unsigned char>(a[i]), y = static_cast<unsigned char>(b[i]);
-    if (std::tolower(x) != std::tolower(y)) return false;
-  }
-  return true;
 }
 
 bool is_hex(std::string_view text) {
@@ -137,7 +130,8 @@ std::optional<Firmware> parse_firmware(const YAML::Node& node, const std::string
   return firmware;
 }
 
-std::vector<ModuleSpec> parse_modules(const YAML::Node& node, const std::string& path, YamlErrors& errors) {
+std::vector<ModuleSpec> parse_modules(const YAML::Node& node, const std::string& path, const Scenario& scenario,
+                                      YamlErrors& errors) {
   std::vector<ModuleSpec> modules;
   if (!node.IsMap()) {
     errors.add(path, line_of(node), "expected a map of module name to module");
@@ -159,28 +153,40 @@ std::vector<ModuleSpec> parse_modules(const YAML::Node& node, const std::string&
       continue;
     }
     if (module.name.size() > 64) errors.add(module_path, line_of(item.first), "module name longer than 64 characters");
-    MapReader map(item.second, module_path, errors, {"query", "delay_ms", "firmware"}, /*null_ok=*/true);
+    MapReader map(item.second, module_path, errors,
+                  {"query", "delay_ms", "firmware", "package", "version", "plugin", "params"}, /*null_ok=*/true);
     if (!map.ok()) continue;
     if (auto query = map.choice("query", {"reply", "no_reply", "push"})) {
       module.query = *query == "reply" ? QueryMode::reply : *query == "push" ? QueryMode::push : QueryMode::no_reply;
     }
     if (auto delay = map.integer("delay_ms", 0, kMaxDelayMs)) module.delay = std::chrono::milliseconds(*delay);
-    if (map.has("firmware")) module.firmware = parse_firmware(map.node("firmware"), map.path("firmware"), errors);
-    if (module.query == QueryMode::push && !map.has("firmware")) {
-      map.error("query", "push needs a firmware to push");
+    if (map.has("firmware") && map.has("package")) {
+      map.error("package", "give either firmware or package, not both");
+    } else if (map.has("firmware")) {
+      module.firmware = parse_firmware(map.node("firmware"), map.path("firmware"), errors);
+    } else if (auto package = map.string("package", false)) {
+      module.package = std::move(*package);
+      detail::check_package_reference(map, scenario, module);
     }
+    if (module.query == QueryMode::push && !map.has("firmware") && !map.has("package")) {
+      map.error("query", "push needs a firmware or a package to push");
+    }
+    detail::parse_gateway_side(map, module.gateway_side, errors);
+    detail::check_plugin_reference(map, scenario, module.gateway_side);
     modules.push_back(std::move(module));
   }
   return modules;
 }
 
 // The keys a listed device and a generate entry share.
-void parse_behaviour(const MapReader& map, DeviceSpec& device, YamlErrors& errors) {
+void parse_behaviour(const MapReader& map, const Scenario& scenario, DeviceSpec& device, YamlErrors& errors) {
   if (auto topology = map.choice("topology", {"absent", "present"})) device.topology_present = *topology == "present";
   if (auto login = map.choice("login", {"accept", "refuse"})) {
     device.login = *login == "accept" ? LoginMode::accept : LoginMode::refuse;
   }
-  if (map.has("modules")) device.modules = parse_modules(map.node("modules"), map.path("modules"), errors);
+  if (map.has("modules")) device.modules = parse_modules(map.node("modules"), map.path("modules"), scenario, errors);
+  detail::parse_gateway_side(map, device.gateway_side, errors);
+  detail::check_plugin_reference(map, scenario, device.gateway_side);
 }
 
 void parse_gateway(const YAML::Node& node, Scenario& scenario, YamlErrors& errors) {
@@ -213,13 +219,14 @@ void parse_devices(const YAML::Node& node, Scenario& scenario, std::vector<Origi
   for (std::size_t i = 0; i < node.size(); ++i) {
     const std::string path = index_path("devices", i);
     MapReader map(node[i], path, errors,
-                  {"product_key", "device_name", "device_secret", "topology", "login", "modules"});
+                  {"product_key", "device_name", "device_secret", "topology", "login", "modules", "version", "plugin",
+                   "params"});
     if (!map.ok()) continue;
     DeviceSpec device;
     auto pk = identifier(map, "product_key", kProductKeyMax);
     auto dn = identifier(map, "device_name", kDeviceNameMax);
     auto s = secret(map, "device_secret");
-    parse_behaviour(map, device, errors);
+    parse_behaviour(map, scenario, device, errors);
     if (!pk || !dn || !s) continue;
     device.product_key = std::move(*pk);
     device.device_name = std::move(*dn);
@@ -238,7 +245,8 @@ void parse_generate(const YAML::Node& node, Scenario& scenario, std::vector<Orig
   for (std::size_t i = 0; i < node.size(); ++i) {
     const std::string path = index_path("generate", i);
     MapReader map(node[i], path, errors,
-                  {"count", "start", "product_key", "name_format", "secret_format", "topology", "login", "modules"});
+                  {"count", "start", "product_key", "name_format", "secret_format", "topology", "login", "modules",
+                   "version", "plugin", "params"});
     if (!map.ok()) continue;
     const auto before = errors.count();
     DeviceSpec pattern;
@@ -254,7 +262,7 @@ void parse_generate(const YAML::Node& node, Scenario& scenario, std::vector<Orig
       // Not quoted back: it is the pattern of secrets.
       if (!(secret_format = NameFormat::parse(*text, why))) map.error("secret_format", why);
     }
-    parse_behaviour(map, pattern, errors);
+    parse_behaviour(map, scenario, pattern, errors);
     if (errors.count() != before || !count || !pk) continue;
     pattern.product_key = std::move(*pk);
     for (std::int64_t n = start; n < start + *count; ++n) {
@@ -297,7 +305,7 @@ std::string ScenarioError::to_string() const {
   return text + ": " + message;
 }
 
-ScenarioLoad parse_scenario(std::string_view yaml_text) {
+ScenarioLoad parse_scenario(std::string_view yaml_text, const std::filesystem::path& base_dir) {
   YamlErrors errors;
   ScenarioLoad result;
   YAML::Node root;
@@ -308,9 +316,12 @@ ScenarioLoad parse_scenario(std::string_view yaml_text) {
     return result;
   }
   Scenario scenario;
+  std::error_code ec;
+  scenario.base_dir = std::filesystem::absolute(base_dir, ec).lexically_normal();
   std::vector<Origin> origins;
   try {
-    MapReader map(root, "", errors, {"gateway", "limits", "devices", "generate"});
+    MapReader map(root, "", errors,
+                  {"gateway", "limits", "devices", "generate", "packages", "plugins", "expect", "otagwd"});
     if (map.ok()) {
       if (map.has("gateway")) {
         parse_gateway(map.node("gateway"), scenario, errors);
@@ -318,8 +329,13 @@ ScenarioLoad parse_scenario(std::string_view yaml_text) {
         map.error("gateway", "missing required key");
       }
       if (map.has("limits")) parse_limits(map.node("limits"), scenario, errors);
+      if (map.has("otagwd")) detail::parse_otagwd(map.node("otagwd"), scenario, errors);
+      // Devices refer to packages and plugins; expectations refer to devices.
+      if (map.has("packages")) detail::parse_packages(map.node("packages"), scenario, errors);
+      if (map.has("plugins")) detail::parse_plugins(map.node("plugins"), scenario, errors);
       if (map.has("devices")) parse_devices(map.node("devices"), scenario, origins, errors);
       if (map.has("generate")) parse_generate(map.node("generate"), scenario, origins, errors);
+      if (map.has("expect")) detail::parse_expect(map.node("expect"), scenario, errors);
     }
   } catch (const YAML::Exception& e) {
     // yaml-cpp throws on some malformed trees (e.g. a key that is an alias to nothing).
@@ -340,7 +356,9 @@ ScenarioLoad load_scenario(const std::filesystem::path& file) {
     result.errors.push_back({"", 0, "cannot read scenario file " + file.string()});
     return result;
   }
-  return parse_scenario(text.str());
+  std::error_code ec;
+  const auto absolute = std::filesystem::absolute(file, ec);
+  return parse_scenario(text.str(), ec ? file.parent_path() : absolute.parent_path());
 }
 
 }  // namespace otagw::cloudsim

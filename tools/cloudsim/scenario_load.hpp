@@ -26,9 +26,12 @@ struct ScenarioLoad {
   std::vector<ScenarioError> errors;
 };
 
-[[nodiscard]] ScenarioLoad parse_scenario(std::string_view yaml_text);
+// Relative paths in the scenario (package files) resolve against `base_dir`.
+[[nodiscard]] ScenarioLoad parse_scenario(std::string_view yaml_text,
+                                          const std::filesystem::path& base_dir = std::filesystem::current_path());
 
 // Reads and parses `file`; an unreadable file is one error with an empty path.
+// Relative paths resolve against the file's directory.
 [[nodiscard]] ScenarioLoad load_scenario(const std::filesystem::path& file);
 
 }  // namespace otagw::cloudsim

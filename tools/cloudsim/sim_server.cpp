@@ -73,6 +73,8 @@ class SimServer::Impl final : public Outbox, public std::enable_shared_from_this
     return report;
   }
 
+  [[nodiscard]] const SimState& state() const noexcept { return platform_.state(); }
+
   // Outbox
   void publish(std::string topic, std::string payload, std::chrono::milliseconds delay) override {
     if (stopped_) return;
@@ -163,5 +165,6 @@ SimServer::~SimServer() { impl_->stop(); }
 void SimServer::start(ReadyHandler ready) { impl_->start(std::move(ready)); }
 void SimServer::stop() { impl_->stop(); }
 nlohmann::json SimServer::report() const { return impl_->report(); }
+const SimState& SimServer::state() const { return impl_->state(); }
 
 }  // namespace otagw::cloudsim

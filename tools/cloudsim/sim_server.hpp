@@ -14,6 +14,7 @@
 #include "transports/asio.hpp"
 #include "tools/cloudsim/scenario.hpp"
 #include "tools/cloudsim/server_options.hpp"
+#include "tools/cloudsim/sim_state.hpp"
 
 namespace otagw::cloudsim {
 
@@ -39,6 +40,10 @@ class SimServer {
 
   // The report as of now (report.hpp), plus counters.publish_failures.
   [[nodiscard]] nlohmann::json report() const;
+
+  // What the platform recorded so far (outcome.hpp reads it). Valid while
+  // the server lives; read it on the loop's thread.
+  [[nodiscard]] const SimState& state() const;
 
  private:
   class Impl;

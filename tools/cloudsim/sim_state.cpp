@@ -8,6 +8,7 @@ SimState::SimState(const Scenario& scenario, Outbox& outbox, Clock::time_point s
     : gateway(scenario.gateway),
       limits(scenario.limits),
       devices(scenario.devices),
+      expect(scenario.expect),
       throttle(scenario.limits.login_per_s),
       started(start),
       outbox_(&outbox) {}

@@ -48,6 +48,7 @@ class SimState {
   GatewaySpec gateway;
   Limits limits;
   DeviceRegistry devices;
+  std::vector<Expectation> expect;  // the scenario's, judged at the end (outcome.hpp)
   LoginThrottle throttle;
   ViolationLog violations;
   Counters counters;

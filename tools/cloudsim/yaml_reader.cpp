@@ -1,6 +1,9 @@
 #include "tools/cloudsim/yaml_reader.hpp"
 
+#include <cctype>
 #include <charconv>
+
+#include "config/yaml_to_json.hpp"
 
 namespace otagw::cloudsim::detail {
 namespace {
@@ -22,6 +25,53 @@ std::string describe(const YAML::Node& node) {
 }
 
 }  // namespace
+
+bool iequals(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
+  }
+  return true;
+}
+
+std::optional<nlohmann::json> typed_json(const YAML::Node& node, const std::string& path, YamlErrors& errors,
+                                         int depth) {
+  if (depth > 32) {
+    errors.add(path, line_of(node), "nested deeper than 32 levels");
+    return std::nullopt;
+  }
+  switch (node.Type()) {
+    case YAML::NodeType::Map: {
+      nlohmann::json object = nlohmann::json::object();
+      for (const auto& item : node) {
+        if (!item.first.IsScalar()) {
+          errors.add(path, line_of(item.first), "a key must be a string");
+          return std::nullopt;
+        }
+        auto value = typed_json(item.second, join_path(path, item.first.Scalar()), errors, depth + 1);
+        if (!value) return std::nullopt;
+        object[item.first.Scalar()] = std::move(*value);
+      }
+      return object;
+    }
+    case YAML::NodeType::Sequence: {
+      nlohmann::json array = nlohmann::json::array();
+      std::size_t index = 0;
+      for (const auto& item : node) {
+        auto value = typed_json(item, index_path(path, index++), errors, depth + 1);
+        if (!value) return std::nullopt;
+        array.push_back(std::move(*value));
+      }
+      return array;
+    }
+    case YAML::NodeType::Scalar:
+      return node.Tag() == "?" ? config::detail::plain_scalar_to_json(node.Scalar()) : nlohmann::json(node.Scalar());
+    case YAML::NodeType::Null:
+    case YAML::NodeType::Undefined:
+      break;
+  }
+  return nlohmann::json(nullptr);
+}
 
 int line_of(const YAML::Node& node) {
   if (!node.IsDefined()) return 0;
@@ -133,6 +183,17 @@ std::optional<std::int64_t> MapReader::integer(std::string_view key, std::int64_
     return std::nullopt;
   }
   return number;
+}
+
+std::optional<bool> MapReader::boolean(std::string_view key) const {
+  if (!has(key)) return std::nullopt;
+  const YAML::Node value = node(key);
+  if (value.IsScalar() && value.Tag() == "?") {
+    const auto parsed = config::detail::plain_scalar_to_json(value.Scalar());
+    if (parsed.is_boolean()) return parsed.get<bool>();
+  }
+  error(key, "expected true or false, got " + describe(value));
+  return std::nullopt;
 }
 
 std::optional<std::string> MapReader::choice(std::string_view key,

@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include <nlohmann/json.hpp>
 #include <yaml-cpp/yaml.h>
 
 #include "tools/cloudsim/scenario_load.hpp"
@@ -21,6 +22,17 @@ namespace otagw::cloudsim::detail {
 [[nodiscard]] int line_of(const YAML::Node& node);
 [[nodiscard]] std::string join_path(std::string_view parent, std::string_view key);
 [[nodiscard]] std::string index_path(std::string_view parent, std::size_t index);
+
+class YamlErrors;
+
+// ASCII case-insensitive equality.
+[[nodiscard]] bool iequals(std::string_view a, std::string_view b) noexcept;
+
+// A YAML value as JSON the way otagwd types `params` (config/yaml_to_json.hpp):
+// plain scalars by the YAML 1.2 core schema, quoted or tagged ones as strings.
+// nullopt (with an error) past 32 levels of nesting or on a non-string key.
+[[nodiscard]] std::optional<nlohmann::json> typed_json(const YAML::Node& node, const std::string& path,
+                                                       YamlErrors& errors, int depth = 0);
 
 class YamlErrors {
  public:
@@ -56,6 +68,8 @@ class MapReader {
   // A decimal integer in [min, max].
   [[nodiscard]] std::optional<std::int64_t> integer(std::string_view key, std::int64_t min, std::int64_t max,
                                                     bool required = false) const;
+  // true or false (unquoted, the YAML 1.2 core spellings true/True/TRUE, ...).
+  [[nodiscard]] std::optional<bool> boolean(std::string_view key) const;
   // One of `choices` (exact spelling).
   [[nodiscard]] std::optional<std::string> choice(std::string_view key,
                                                   std::initializer_list<std::string_view> choices) const;

@@ -1,0 +1,295 @@
+// The simulator's own firmware server, through the real binary: packages
+// offered by the platform (query and push), downloaded with libcurl over
+// HTTPS (the simulator's CA) and HTTP, Range requests, a dropped connection,
+// an HTTP status, a wrong digest, and the digests computed here with OpenSSL
+// from bytes generated here independently.
+#include <catch2/catch.hpp>
+
+#include <curl/curl.h>
+#include <openssl/evp.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "tests/cloudsim/gateway_client.hpp"
+#include "tests/cloudsim/sim_process.hpp"
+#include "tests/support/mosquitto_broker.hpp"
+#include "tests/support/run_with_timeout.hpp"
+#include "tests/support/temp_dir.hpp"
+
+using namespace otagw;
+using namespace otagw::cloudsim_test;
+using namespace std::chrono_literals;
+using nlohmann::json;
+using otagw::test_support::run_with_timeout;
+
+namespace {
+
+const std::string kGwPk = "a1GwProd01";
+const std::string kGwDn = "gw-0001";
+const std::string kGwSecret = "gwSecret0123456789abcdef";
+const std::string kPk = "a1SubProd1";
+
+const std::string kScenario = R"(
+gateway: {product_key: a1GwProd01, device_name: gw-0001, device_secret: "gwSecret0123456789abcdef"}
+packages:
+  big-sha: {version: "2.0.0", generate: {size: 300000, seed: 7}, extData: {k: v}, isDiff: 1}
+  small-md5: {version: "1.5.0", generate: {size: 4099, seed: 1}, signMethod: Md5, scheme: http, module: mcu}
+  from-file: {version: "3.0.0", file: image.bin, signMethod: MD5, scheme: http}
+  dropping: {version: "4.0.0", generate: {size: 50000, seed: 2}, scheme: http, faults: {drop_at_byte: 1000, drop_times: 1}}
+  lying: {version: "5.0.0", generate: {size: 2000, seed: 3}, faults: {wrong_digest: true}}
+  failing: {version: "6.0.0", generate: {size: 2000, seed: 4}, scheme: http, faults: {status: 500}}
+devices:
+  - product_key: a1SubProd1
+    device_name: dev-a
+    device_secret: s-a
+    topology: present
+    modules:
+      default: {package: big-sha}
+      mcu: {package: small-md5}
+  - {product_key: a1SubProd1, device_name: dev-b, device_secret: s-b, topology: present, modules: {default: {package: from-file}}}
+  - {product_key: a1SubProd1, device_name: dev-c, device_secret: s-c, topology: present, modules: {default: {package: dropping}}}
+  - {product_key: a1SubProd1, device_name: dev-d, device_secret: s-d, topology: present, modules: {default: {package: lying}}}
+  - {product_key: a1SubProd1, device_name: dev-e, device_secret: s-e, topology: present,
+     modules: {default: {package: failing, query: push}}}
+expect:
+  - {device: dev-a, version: "2.0.0"}
+)";
+
+// The generator's documented sequence (docs/simulator.md), written again here.
+std::string splitmix_bytes(std::size_t size, std::uint64_t seed) {
+  std::string bytes;
+  std::uint64_t state = seed;
+  while (bytes.size() < size) {
+    state += 0x9E3779B97F4A7C15ULL;
+    std::uint64_t z = state;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    z ^= z >> 31;
+    for (int b = 0; b < 8 && bytes.size() < size; ++b) bytes += static_cast<char>((z >> (8 * b)) & 0xff);
+  }
+  return bytes;
+}
+
+std::string digest_hex(const std::string& data, const EVP_MD* md) {
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  REQUIRE(EVP_Digest(data.data(), data.size(), out, &length, md, nullptr) == 1);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string hex;
+  for (unsigned i = 0; i < length; ++i) {
+    hex += kHex[out[i] >> 4];
+    hex += kHex[out[i] & 0xf];
+  }
+  return hex;
+}
+
+struct HttpResult {
+  CURLcode code = CURLE_OK;
+  long status = 0;
+  std::string body;
+  std::string headers;
+};
+
+std::size_t collect(char* data, std::size_t size, std::size_t count, void* out) {
+  static_cast<std::string*>(out)->append(data, size * count);
+  return size * count;
+}
+
+HttpResult http_get(const std::string& url, const std::string& ca_file, const std::string& range = {}) {
+  HttpResult result;
+  CURL* curl = curl_easy_init();
+  REQUIRE(curl != nullptr);
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl, CURLOPT_CAINFO, ca_file.c_str());
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &result.body);
+  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, collect);
+  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &result.headers);
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT, 10L);
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  if (!range.empty()) curl_easy_setopt(curl, CURLOPT_RANGE, range.c_str());
+  result.code = curl_easy_perform(curl);
+  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &result.status);
+  curl_easy_cleanup(curl);
+  return result;
+}
+
+std::string session_topic(const std::string& action) { return "/ext/session/" + kGwPk + "/" + kGwDn + "/combine/" + action; }
+std::string get_topic(const std::string& dn) { return "/sys/" + kPk + "/" + dn + "/thing/ota/firmware/get"; }
+json query(const std::string& id, const std::string& module = {}) {
+  json params = json::object();
+  if (!module.empty()) params["module"] = module;
+  return {{"id", id}, {"version", "1.0"}, {"params", params}, {"method", "thing.ota.firmware.get"}};
+}
+template <typename... Topics>
+std::vector<std::string> topics(Topics&&... names) {
+  std::vector<std::string> all;
+  (all.push_back(std::forward<Topics>(names)), ...);
+  return all;
+}
+
+}  // namespace
+
+TEST_CASE("packages are served over HTTPS and HTTP with Range, faults and correct digests", "[integration][cloudsim]") {
+  test_support::TempDir dir("otagw-cloudsim-packages");
+  const std::string file_bytes = splitmix_bytes(777, 99) + "the end";
+  std::ofstream(dir.path() / "image.bin", std::ios::binary) << file_bytes;
+  std::ofstream(dir.path() / "scenario.yaml") << kScenario;
+
+  test_support::BrokerOptions options;
+  options.auth = true;
+  options.devices.push_back({kGwPk, kGwDn, kGwSecret});
+  options.platform_username = "platform";
+  options.platform_password = "platform-secret";
+  test_support::MosquittoBroker broker(options);
+  SimProcess sim({"serve", "--scenario", (dir.path() / "scenario.yaml").string(), "--broker-port",
+                  std::to_string(broker.port()), "--username", "platform", "--password", "platform-secret",
+                  "--report", (dir.path() / "report.json").string(), "--work-dir", (dir.path() / "work").string()},
+                 dir.path() / "sim.err");
+  const bool ready = sim.wait_for_line("ready", 10s);
+  INFO(sim.stderr_text());
+  REQUIRE(ready);
+  const std::string ca_file = (dir.path() / "work" / "ca.pem").string();
+  CHECK(sim.read_all_stdout(0ms).find("firmware-ca " + ca_file + "\n") != std::string::npos);
+
+  asio::io_context io;
+  asio::thread_pool pool(1);
+  GatewayClient gw(io, pool.get_executor(), broker.port(), kGwPk, kGwDn, kGwSecret);
+  std::map<std::string, json> offers;
+  std::optional<json> after_install;
+  std::optional<json> pushed;
+  const std::vector<std::string> all_devices = {"dev-a", "dev-b", "dev-c", "dev-d", "dev-e"};
+  const std::vector<std::string> queried = {"dev-a", "dev-b", "dev-c", "dev-d"};
+  run_with_timeout(io, [&]() -> asio::awaitable<void> {
+    const std::string upgrade = "/ota/device/upgrade/" + kPk + "/dev-e";
+    const std::vector<std::string> subscriptions =
+        topics(session_topic("batch_login_reply"), "/sys/" + kPk + "/+/thing/ota/firmware/get_reply", upgrade);
+    co_await gw.connect(subscriptions);
+    json devices = json::array();
+    for (const auto& dn : all_devices) devices.push_back(subdevice_entry(kPk, dn, "s-" + dn.substr(4), false));
+    const json login = {{"id", "1"}, {"params", {{"signMethod", "hmacSha256"}, {"deviceList", devices}}}};
+    const std::string login_topic = session_topic("batch_login");
+    const auto logged_in = co_await gw.request(login_topic, login);
+    REQUIRE(logged_in);
+    REQUIRE((*logged_in)["code"] == 200);
+    for (const auto& dn : queried) {
+      const std::string topic = get_topic(dn);
+      const json request = query("q-" + dn);
+      const auto reply = co_await gw.request(topic, request);
+      REQUIRE(reply);
+      offers[dn] = (*reply)["data"];
+    }
+    const std::string dev_a = get_topic("dev-a");
+    const json mcu_query = query("q-mcu", "mcu");
+    const auto mcu = co_await gw.request(dev_a, mcu_query);
+    REQUIRE(mcu);
+    offers["dev-a/mcu"] = (*mcu)["data"];
+    const std::string dev_e = get_topic("dev-e");
+    const std::string e_query = query("q-e").dump();
+    co_await gw.publish(dev_e, e_query);
+    const auto push = co_await gw.next_on(upgrade, 3s);
+    REQUIRE(push);
+    pushed = json::parse(push->payload);
+    // Once dev-a reports the package's version, nothing is offered any more.
+    const std::string inform_topic = "/ota/device/inform/" + kPk + "/dev-a";
+    const std::string inform = R"({"id":"9","params":{"version":"2.0.0"}})";
+    co_await gw.publish(inform_topic, inform);
+    const json again = query("q-again");
+    after_install = co_await gw.request(dev_a, again);
+    gw.session().stop();
+  }());
+  pool.stop();
+  pool.join();
+
+  // HTTPS, SHA-256 (the default), generated bytes.
+  const auto& big = offers["dev-a"];
+  CHECK(big["version"] == "2.0.0");
+  CHECK(big["size"] == 300000);
+  CHECK(big["signMethod"] == "SHA256");
+  CHECK_FALSE(big.contains("md5"));
+  CHECK(big["isDiff"] == 1);
+  CHECK(big["extData"] == json({{"k", "v"}}));
+  const std::string big_url = big["url"];
+  CHECK(big_url.starts_with("https://127.0.0.1:"));
+  const std::string big_bytes = splitmix_bytes(300000, 7);
+  const auto whole = http_get(big_url, ca_file);
+  CHECK(whole.code == CURLE_OK);
+  CHECK(whole.status == 200);
+  CHECK(whole.body == big_bytes);
+  CHECK(big["sign"] == digest_hex(big_bytes, EVP_sha256()));
+  // Range: the rest of the file, 206 with Content-Range.
+  const auto rest = http_get(big_url, ca_file, "1000-");
+  CHECK(rest.status == 206);
+  CHECK(rest.body == big_bytes.substr(1000));
+  CHECK(rest.headers.find("Content-Range: bytes 1000-299999/300000") != std::string::npos);
+
+  // HTTP, MD5, a module's package.
+  const auto& small = offers["dev-a/mcu"];
+  CHECK(small["module"] == "mcu");
+  CHECK(small["signMethod"] == "Md5");
+  CHECK(small["md5"] == small["sign"]);
+  CHECK(std::string(small["url"]).starts_with("http://127.0.0.1:"));
+  const auto small_body = http_get(small["url"], ca_file);
+  CHECK(small_body.body == splitmix_bytes(4099, 1));
+  CHECK(small["sign"] == digest_hex(small_body.body, EVP_md5()));
+
+  // A package from a file next to the scenario.
+  const auto& from_file = offers["dev-b"];
+  CHECK(from_file["size"] == file_bytes.size());
+  CHECK(from_file["sign"] == digest_hex(file_bytes, EVP_md5()));
+  CHECK(http_get(from_file["url"], ca_file).body == file_bytes);
+
+  // The connection drops at byte 1000 once; a resumed request gets the rest.
+  const auto& dropping = offers["dev-c"];
+  const auto cut = http_get(dropping["url"], ca_file);
+  CHECK(cut.code == CURLE_PARTIAL_FILE);
+  CHECK(cut.body.size() == 1000);
+  const auto resumed = http_get(dropping["url"], ca_file, "1000-");
+  CHECK(resumed.status == 206);
+  CHECK(dropping["sign"] == digest_hex(cut.body + resumed.body, EVP_sha256()));
+
+  // A wrong digest is offered: a valid SHA-256 that is not the file's.
+  const auto& lying = offers["dev-d"];
+  const auto lying_body = http_get(lying["url"], ca_file);
+  CHECK(lying_body.body == splitmix_bytes(2000, 3));
+  CHECK(std::string(lying["sign"]).size() == 64);
+  CHECK(lying["sign"] != digest_hex(lying_body.body, EVP_sha256()));
+
+  // Pushed, and the server answers 500.
+  REQUIRE(pushed);
+  CHECK((*pushed)["code"] == "1000");
+  CHECK((*pushed)["data"]["version"] == "6.0.0");
+  CHECK(http_get((*pushed)["data"]["url"], ca_file).status == 500);
+
+  REQUIRE(after_install);
+  CHECK((*after_install)["data"] == json::object());
+
+  CHECK(sim.signal_and_wait(SIGTERM, 10s) == 0);
+  std::ifstream in(dir.path() / "report.json");
+  const auto report = json::parse(in);
+  CHECK(report["devices"][0]["result"] == "upgraded");
+  CHECK(report["devices"][0]["version"] == "2.0.0");
+  CHECK(report["expectations_met"] == true);
+}
+
+TEST_CASE("serve exits 3 when an expectation of the scenario is not met", "[integration][cloudsim]") {
+  test_support::TempDir dir("otagw-cloudsim-expect");
+  std::ofstream(dir.path() / "scenario.yaml")
+      << "gateway: {product_key: a1GwProd01, device_name: gw-0001, device_secret: gws}\n"
+         "devices: [{product_key: p, device_name: dddd, device_secret: s}]\n"
+         "expect: [{device: dddd, version: \"2.0.0\"}]\n";
+  test_support::BrokerOptions options;
+  options.auth = true;
+  options.platform_username = "platform";
+  options.platform_password = "platform-secret";
+  test_support::MosquittoBroker broker(options);
+  SimProcess sim({"serve", "--scenario", (dir.path() / "scenario.yaml").string(), "--broker-port",
+                  std::to_string(broker.port()), "--username", "platform", "--password", "platform-secret"},
+                 dir.path() / "sim.err");
+  REQUIRE(sim.wait_for_line("ready", 10s));
+  CHECK(sim.signal_and_wait(SIGTERM, 10s) == 3);
+  CHECK(sim.stderr_text().find("expectation not met: dddd") != std::string::npos);
+}

@@ -1,0 +1,21 @@
+#pragma once
+// The firmware server's own PKI: a CA and a server certificate for
+// "localhost" (SAN DNS:localhost, IP:127.0.0.1), EC P-256, valid from an hour
+// ago for 30 days. A fresh one per run: point otagwd's ota.download_ca_file
+// at ca_cert.
+#include <filesystem>
+#include <string>
+
+namespace otagw::cloudsim {
+
+struct FirmwarePki {
+  std::string ca_cert;      // the CA certificate (PEM): what a client trusts
+  std::string server_cert;  // the server certificate, signed by the CA
+  std::string server_key;   // its private key (PKCS#8, unencrypted, mode 0600)
+};
+
+// Writes ca.pem, server.pem and server.key into `dir`, which must exist.
+// Throws std::runtime_error with OpenSSL's error queue on failure.
+[[nodiscard]] FirmwarePki make_firmware_pki(const std::filesystem::path& dir);
+
+}  // namespace otagw::cloudsim
