@@ -5,7 +5,7 @@
 #include <stdexcept>
 #include <system_error>
 
-#include "tools/cloudsim/firmware_pki.hpp"
+#include "tools/pki/local_pki.hpp"
 #include "transports/digest.hpp"
 
 namespace otagw::cloudsim {
@@ -88,7 +88,7 @@ PackageHost::PackageHost(boost::asio::io_context& io, const Scenario& scenario, 
   }
   if (want_https) {
     std::filesystem::create_directories(work_dir);
-    const FirmwarePki pki = make_firmware_pki(work_dir);
+    const pki::LocalPki pki = pki::make_local_pki(work_dir);
     ca_file_ = pki.ca_cert;
     https_ = std::make_unique<FirmwareServer>(io, true, pki.server_cert, pki.server_key);
   }

@@ -1,14 +1,15 @@
 #pragma once
-// The firmware server's own PKI: a CA and a server certificate for
+// A throw-away PKI for loopback TLS: a CA and a server certificate for
 // "localhost" (SAN DNS:localhost, IP:127.0.0.1), EC P-256, valid from an hour
-// ago for 30 days. A fresh one per run: point otagwd's ota.download_ca_file
-// at ca_cert.
+// ago for 30 days. otagw-cloudsim's firmware server makes a fresh one per run
+// (point otagwd's ota.download_ca_file at ca_cert); tests make one per broker
+// or server.
 #include <filesystem>
 #include <string>
 
-namespace otagw::cloudsim {
+namespace otagw::pki {
 
-struct FirmwarePki {
+struct LocalPki {
   std::string ca_cert;      // the CA certificate (PEM): what a client trusts
   std::string server_cert;  // the server certificate, signed by the CA
   std::string server_key;   // its private key (PKCS#8, unencrypted, mode 0600)
@@ -16,6 +17,6 @@ struct FirmwarePki {
 
 // Writes ca.pem, server.pem and server.key into `dir`, which must exist.
 // Throws std::runtime_error with OpenSSL's error queue on failure.
-[[nodiscard]] FirmwarePki make_firmware_pki(const std::filesystem::path& dir);
+[[nodiscard]] LocalPki make_local_pki(const std::filesystem::path& dir);
 
-}  // namespace otagw::cloudsim
+}  // namespace otagw::pki
