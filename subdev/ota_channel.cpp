@@ -136,25 +136,22 @@ asio::awaitable<VisitResult> OtaChannel::visit(const Subdevice& device) {
   co_return result;
 }
 
-// The plugin's answer if it can tell (asked once per run and after flashes;
-// the answer is kept in state), else the last installed version, else the
-// configured one.
+// The plugin's answer if it can tell, else the last installed version, else
+// the configured one. A plugin is a process to start, so it is asked when the
+// state has no version for the module yet (first sight) and around every
+// flash (FirmwareJobs); in between, the state it answered is reported. What
+// it says, or the configured version when it cannot tell, is kept in state.
 asio::awaitable<std::string> OtaChannel::version_to_report(const Subdevice& device, const ModuleSpec& module) {
-  if (jobs_ != nullptr && asked_plugin_.insert(device.key() + "/" + module.name).second) {
-    if (auto told = co_await jobs_->plugin_version(device, module)) {
-      auto& state = state_.at(device.key());
-      if (state.installed_versions[module.name] != *told) {
-        state.installed_versions[module.name] = *told;
-        state_.mark_dirty();
-      }
-      co_return *told;
-    }
-  }
-  const DeviceState& known = state_.at(device.key());
-  if (const auto it = known.installed_versions.find(module.name); it != known.installed_versions.end()) {
+  auto& state = state_.at(device.key());
+  if (const auto it = state.installed_versions.find(module.name); it != state.installed_versions.end()) {
     co_return it->second;
   }
-  co_return module.configured_version;
+  std::optional<std::string> told;
+  if (jobs_ != nullptr) told = co_await jobs_->plugin_version(device, module);
+  const std::string version = told.value_or(module.configured_version);
+  state_.at(device.key()).installed_versions[module.name] = version;
+  state_.mark_dirty();
+  co_return version;
 }
 
 asio::awaitable<std::error_code> OtaChannel::report_version(const Subdevice& device, const ModuleSpec& module,

@@ -92,7 +92,6 @@ class OtaChannel {
   DeviceStateStore& state_;
   std::chrono::milliseconds query_timeout_;
   FirmwareJobs* jobs_ = nullptr;
-  std::set<std::string> asked_plugin_;  // "{key}/{module}" whose plugin was asked for its version this run
 
   const Subdevice* active_ = nullptr;
   std::string waiting_id_;                        // id of the outstanding firmware.get

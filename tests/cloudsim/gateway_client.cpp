@@ -9,7 +9,7 @@ namespace otagw::cloudsim_test {
 namespace {
 
 transports::MqttSessionOptions options(std::uint16_t port, const std::string& pk, const std::string& dn,
-                                       const std::string& secret) {
+                                       const std::string& secret, const std::string& client_id_extra) {
   const auto sign_in = transports::make_mqtt_sign_in(pk, dn, config::Secret(secret), /*tls=*/false);
   transports::MqttSessionOptions o;
   o.host = "127.0.0.1";
@@ -17,6 +17,10 @@ transports::MqttSessionOptions options(std::uint16_t port, const std::string& pk
   o.tls = false;
   o.keepalive_s = 30;
   o.client_id = sign_in.client_id;
+  // The extras sit before the closing bar; the password does not cover them.
+  if (!client_id_extra.empty() && !o.client_id.empty() && o.client_id.back() == '|') {
+    o.client_id.insert(o.client_id.size() - 1, client_id_extra);
+  }
   o.username = sign_in.username;
   o.password = sign_in.password;
   o.connect_timeout = std::chrono::seconds(5);
@@ -30,8 +34,9 @@ transports::MqttSessionOptions options(std::uint16_t port, const std::string& pk
 
 GatewayClient::GatewayClient(asio::io_context& io, asio::any_io_executor pool, std::uint16_t port,
                              const std::string& product_key, const std::string& device_name,
-                             const std::string& device_secret)
-    : session_(io.get_executor(), std::move(pool), options(port, product_key, device_name, device_secret)) {
+                             const std::string& device_secret, const std::string& client_id_extra)
+    : session_(io.get_executor(), std::move(pool),
+               options(port, product_key, device_name, device_secret, client_id_extra)) {
   session_.set_message_handler([this](std::string_view topic, std::string_view payload) {
     received_.push_back(Message{std::string(topic), std::string(payload)});
   });
@@ -42,6 +47,7 @@ asio::awaitable<void> GatewayClient::connect(std::vector<std::string> topics) {
   if (auto ec = co_await session_.async_wait_connected(std::chrono::seconds(5), asio::use_awaitable)) {
     throw std::runtime_error("gateway cannot connect: " + ec.message());
   }
+  if (topics.empty()) co_return;
   if (auto ec = co_await session_.async_subscribe(std::move(topics), 1, asio::use_awaitable)) {
     throw std::runtime_error("gateway cannot subscribe: " + ec.message());
   }

@@ -22,10 +22,13 @@ struct Message {
 
 class GatewayClient {
  public:
+  // `client_id_extra` is appended inside the client id's bars (e.g. ",_ss=1" for a
+  // vendor-SDK-like gateway that relies on the broker's auto-subscription).
   GatewayClient(asio::io_context& io, asio::any_io_executor pool, std::uint16_t port, const std::string& product_key,
-                const std::string& device_name, const std::string& device_secret);
+                const std::string& device_name, const std::string& device_secret,
+                const std::string& client_id_extra = {});
 
-  // Connects and subscribes to `topics` (QoS 1); throws on failure.
+  // Connects and subscribes to `topics` (QoS 1; none: no SUBSCRIBE); throws on failure.
   asio::awaitable<void> connect(std::vector<std::string> topics);
 
   // Publishes `request` (QoS 0) on `topic` and waits for the message on

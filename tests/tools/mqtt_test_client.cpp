@@ -92,6 +92,16 @@ std::optional<std::string> SyncClient::wait_message(const std::string& topic) {
   return payload;
 }
 
+std::size_t SyncClient::count_messages(const std::string& topic, std::chrono::milliseconds duration) {
+  const auto deadline = std::chrono::steady_clock::now() + duration;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (mosquitto_loop(mosq_, 50, 1) != MOSQ_ERR_SUCCESS) break;
+  }
+  const auto before = messages_.size();
+  std::erase_if(messages_, [&](const auto& m) { return m.first == topic; });
+  return before - messages_.size();
+}
+
 template <typename Done>
 bool SyncClient::loop_until(Done done) {
   const auto deadline = std::chrono::steady_clock::now() + kTimeout;

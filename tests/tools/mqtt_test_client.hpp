@@ -4,6 +4,8 @@
 // Every wait has a hard time-out, so a broker that never answers fails the test instead
 // of hanging it.
 
+#include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <optional>
@@ -42,6 +44,9 @@ class SyncClient {
   // The payload of the first message on `topic` not yet taken (it may have arrived during
   // an earlier wait, e.g. before the PUBACK of our own publish), or nothing after 5 s.
   std::optional<std::string> wait_message(const std::string& topic);
+  // Runs the network loop for `duration` and returns how many messages on `topic` are
+  // waiting then (taking them): for checks that something arrives once, or never.
+  std::size_t count_messages(const std::string& topic, std::chrono::milliseconds duration);
 
  private:
   static void on_connect(mosquitto*, void* self, int rc);

@@ -45,6 +45,30 @@ const nlohmann::json& params_or_empty(SimState& state, const Inbound& in, const 
   return *params;
 }
 
+// {"code":"1000","message":"success","id":<n>,"data":<firmware>}: the upgrade
+// push, also the legacy query's answer.
+std::string push_message(SimState& state, const ModuleState& module) {
+  std::string push = "{\"code\":\"1000\",\"message\":\"success\",\"id\":";
+  push += std::to_string(state.next_push_id++);
+  push += ",\"data\":";
+  push += module.data_json;
+  push += '}';
+  return push;
+}
+
+// A reported version (inform, legacy query): recorded; the firmware's own
+// version marks the module installed.
+void record_version(SimState& state, const Inbound& in, DeviceState& device, std::string_view version,
+                    const std::string& module) {
+  device.informs.push_back(InformRecord{std::string(version), module, state.t_ms(in.now)});
+  ModuleState* spec = device.find_module(module);
+  if (spec != nullptr && spec->has_firmware && !spec->installed && version == spec->target_version) {
+    spdlog::debug("{}/{} module {} reports {}: upgrade done, no more offers", device.product_key, device.device_name,
+                  module, version);
+    spec->installed = true;
+  }
+}
+
 }  // namespace
 
 void handle_firmware_get(SimState& state, const Inbound& in, std::string_view payload) {
@@ -78,15 +102,11 @@ void handle_firmware_get(SimState& state, const Inbound& in, std::string_view pa
                     device->product_key, device->device_name, module->name);
       break;
     case QueryMode::push: {
-      std::string push = "{\"code\":\"1000\",\"message\":\"success\",\"id\":";
-      push += std::to_string(state.next_push_id++);
-      push += ",\"data\":";
-      push += module->data_json;
-      push += '}';
       ++device->pushes;
       ++module->offers;
       ++state.counters.pushes;
-      state.publish(upgrade_topic(device->product_key, device->device_name), std::move(push), module->delay);
+      state.publish(upgrade_topic(device->product_key, device->device_name), push_message(state, *module),
+                    module->delay);
       break;
     }
   }
@@ -106,12 +126,51 @@ void handle_inform(SimState& state, const Inbound& in, std::string_view payload)
     return;
   }
   if (!module) return;
-  device->informs.push_back(InformRecord{std::string(*version), *module, state.t_ms(in.now)});
-  ModuleState* spec = device->find_module(*module);
-  if (spec != nullptr && spec->has_firmware && !spec->installed && *version == spec->target_version) {
-    spdlog::debug("{}/{} module {} reports {}: upgrade done, no more offers", device->product_key, device->device_name,
-                  *module, *version);
-    spec->installed = true;
+  record_version(state, in, *device, *version, *module);
+}
+
+void handle_legacy_request(SimState& state, const Inbound& in, std::string_view payload) {
+  {
+    // Our own offer, back from the broker (we subscribe the topic we answer on).
+    std::string why;
+    const auto message = parse_alink(payload, why);
+    if (message && message->member("code") != nullptr) return;
+  }
+  ++state.counters.queries;
+  auto request = state.read_request(in, payload, /*needs_id=*/false);
+  if (!request) return;
+  DeviceState* device = sender(state, in, "legacy firmware query");
+  if (device == nullptr) return;  // the gateway's own: it has no firmware in a scenario
+  const std::string module_name(kDefaultModule);
+  device->queries.push_back(QueryRecord{module_name, state.t_ms(in.now)});
+  const auto& params = params_or_empty(state, in, *request);
+  const auto version = string_member(params, "version");
+  if (version && !version->empty() && version->size() <= 32) {
+    record_version(state, in, *device, *version, module_name);
+  } else {
+    state.violation(in, "params.version missing, not a string or not 1..32 characters");
+  }
+
+  ModuleState* module = device->find_module(module_name);
+  // Nothing to offer: the platform sends no message at all.
+  if (module == nullptr || !module->has_firmware || module->installed) return;
+  switch (module->query) {
+    case QueryMode::reply:
+      ++module->offers;
+      ++state.counters.replies;
+      state.publish(std::string(in.topic), push_message(state, *module), module->delay);
+      break;
+    case QueryMode::no_reply:
+      spdlog::debug("legacy firmware query of {}/{}: not answered (scenario)", device->product_key,
+                    device->device_name);
+      break;
+    case QueryMode::push:
+      ++device->pushes;
+      ++module->offers;
+      ++state.counters.pushes;
+      state.publish(upgrade_topic(device->product_key, device->device_name), push_message(state, *module),
+                    module->delay);
+      break;
   }
 }
 

@@ -25,4 +25,15 @@ void handle_inform(SimState& state, const Inbound& in, std::string_view payload)
 // recorded), params.desc, params.module recorded.
 void handle_progress(SimState& state, const Inbound& in, std::string_view payload);
 
+// /ota/device/request/{pk}/{dn}, the Linkkit v3 SDKs' query
+// {"id":"0","params":{"version":"1.0.0"}}: recorded as a query of the default
+// module and, like an inform, its version. If that module has firmware not yet
+// installed, by its query mode: reply (the firmware in the push's shape
+// {"code":"1000","message":"success","id":<n>,"data":{...}} on the SAME topic,
+// after delay_ms), push (that message on /ota/device/upgrade/{pk}/{dn}),
+// no_reply (nothing). No offer: no message at all. The simulator receives its
+// own offer back on that topic: a message carrying "code" is not a request and
+// is ignored.
+void handle_legacy_request(SimState& state, const Inbound& in, std::string_view payload);
+
 }  // namespace otagw::cloudsim

@@ -28,6 +28,7 @@ void Platform::on_message(std::string_view topic, std::string_view payload, Cloc
       case TopicKind::firmware_get: return handle_firmware_get(state_, in, payload);
       case TopicKind::inform: return handle_inform(state_, in, payload);
       case TopicKind::progress: return handle_progress(state_, in, payload);
+      case TopicKind::legacy_request: return handle_legacy_request(state_, in, payload);
       case TopicKind::unknown:
         ++state_.counters.unknown_topics;
         return state_.violation(in, "a topic the platform does not serve");

@@ -39,6 +39,7 @@ std::vector<std::string> subscription_filters() {
       "/sys/+/+/thing/ota/firmware/get",
       "/ota/device/inform/+/+",
       "/ota/device/progress/+/+",
+      "/ota/device/request/+/+",
   };
 }
 
@@ -69,6 +70,7 @@ TopicMatch classify_topic(std::string_view topic) {
     if (split_levels(topic, levels)) {
       if (levels[2] == "inform") match = {TopicKind::inform, levels[3], levels[4]};
       if (levels[2] == "progress") match = {TopicKind::progress, levels[3], levels[4]};
+      if (levels[2] == "request") match = {TopicKind::legacy_request, levels[3], levels[4]};
     }
   }
   return match;
@@ -83,6 +85,7 @@ std::string_view to_string(TopicKind kind) noexcept {
     case TopicKind::firmware_get: return "firmware_get";
     case TopicKind::inform: return "inform";
     case TopicKind::progress: return "progress";
+    case TopicKind::legacy_request: return "legacy_request";
     case TopicKind::unknown: return "unknown";
   }
   return "unknown";

@@ -15,6 +15,7 @@ enum class TopicKind {
   firmware_get,  // /sys/{pk}/{dn}/thing/ota/firmware/get
   inform,        // /ota/device/inform/{pk}/{dn}
   progress,      // /ota/device/progress/{pk}/{dn}
+  legacy_request,  // /ota/device/request/{pk}/{dn} (Linkkit v3 query; the offer comes back on it)
   unknown,
 };
 

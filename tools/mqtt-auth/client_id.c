@@ -61,8 +61,11 @@ static enum otagw_client_id_error parse_pairs(const char *begin, const char *end
 			}
 			out->timestamp = value;
 			out->timestamp_len = value_len;
+		}else if(key_is(p, key_len, "_ss")){
+			/* Not part of the sign; like other SDK keys it may repeat (any `_ss=1` wins). */
+			if(value_len == 1 && value[0] == '1') out->auto_subscribe = true;
 		}
-		/* Any other key (_v, lan, _ss, ...) is the SDK's business, not the sign's. */
+		/* Any other key (_v, lan, ...) is the SDK's business, not the sign's. */
 
 		p = comma ? comma + 1 : end;
 	}

@@ -7,6 +7,7 @@
 #ifndef OTAGW_MQTT_AUTH_CLIENT_ID_H
 #define OTAGW_MQTT_AUTH_CLIENT_ID_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "sign.h"
@@ -24,6 +25,8 @@ struct otagw_client_id {
 	size_t timestamp_len;
 	enum otagw_sign_method method;
 	int securemode;         /* 2 (TLS) or 3 (plain TCP) */
+	bool auto_subscribe;    /* `_ss=1` between the bars: the platform delivers downstream
+	                         * messages without a SUBSCRIBE (see auto_sub.h) */
 };
 
 enum otagw_client_id_error {
@@ -39,7 +42,8 @@ enum otagw_client_id_error {
 	OTAGW_CLIENT_ID_BAD_TIMESTAMP,  /* present but empty, not digits, or over 20 digits */
 };
 
-/* Fills *out on success. Unknown keys (`_v`, `lan`, `_ss`, ...) are ignored. */
+/* Fills *out on success. `_ss` sets auto_subscribe when its value is exactly `1`; other
+ * keys (`_v`, `lan`, ...) are ignored. */
 enum otagw_client_id_error otagw_client_id_parse(const char *client_id, struct otagw_client_id *out);
 
 /* A short English reason for logs; never NULL. */

@@ -7,8 +7,12 @@
  *   plugin_opt_platform_username optional, with platform_password: a superuser login
  *   plugin_opt_platform_password accepted as-is (the simulator's own connection)
  *
+ * A device whose client id carries `_ss=1` gets every message the platform user publishes
+ * without subscribing, as the platform's auto-subscription does (see auto_sub.h).
+ *
  * Every refusal is MOSQ_ERR_AUTH (CONNACK 5) with a notice-level log line saying why;
  * secrets and expected passwords are never logged. */
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +29,7 @@
 #pragma GCC visibility pop
 #include <mosquitto.h>
 
+#include "auto_sub.h"
 #include "client_id.h"
 #include "devices.h"
 #include "sign.h"
@@ -44,6 +49,7 @@ struct plugin_state {
 	struct otagw_devices devices;
 	char *platform_username; /* both NULL or both set */
 	char *platform_password;
+	struct otagw_auto_sub auto_sub; /* connected `_ss=1` clients */
 };
 
 /* Copies untrusted text for a log line: bounded, control bytes replaced, so a client
@@ -101,8 +107,8 @@ static size_t build_message(char *out, size_t cap, const struct otagw_device *de
 	return (size_t)n;
 }
 
-static int check_device(struct plugin_state *st, const char *client_id, const char *username,
-                        const char *password)
+static int check_device(struct plugin_state *st, const struct mosquitto *client, const char *client_id,
+                        const char *username, const char *password)
 {
 	struct otagw_client_id id;
 	enum otagw_client_id_error parse_rc;
@@ -126,6 +132,17 @@ static int check_device(struct plugin_state *st, const char *client_id, const ch
 	ok = otagw_sign_check(id.method, dev->secret, message, message_len, password);
 	OPENSSL_cleanse(message, sizeof(message));
 	if(!ok) return refuse(client_id, username, "bad sign (password does not match the device secret)");
+	if(id.auto_subscribe){
+		char id_buf[LOG_FIELD_MAX + 4];
+
+		if(otagw_auto_sub_add(&st->auto_sub, client, client_id)){
+			mosquitto_log_printf(MOSQ_LOG_DEBUG, "otagw_mqtt_auth: client '%s' asked for _ss=1: the platform user's"
+			                     " messages will be delivered to it", printable(client_id, id_buf));
+		}else{
+			mosquitto_log_printf(MOSQ_LOG_WARNING, "otagw_mqtt_auth: out of memory: client '%s' admitted without _ss=1",
+			                     printable(client_id, id_buf));
+		}
+	}
 	return MOSQ_ERR_SUCCESS;
 }
 
@@ -136,12 +153,15 @@ static int on_basic_auth(int event, void *event_data, void *userdata)
 	const char *client_id = mosquitto_client_id(ed->client);
 
 	(void)event;
+	/* A context the broker freed without a disconnect event could come back at the same
+	 * address: a new sign-in always starts without a record. */
+	otagw_auto_sub_remove(&st->auto_sub, ed->client);
 	if(st->platform_username != NULL && ed->username != NULL
 	   && otagw_equal_ct(ed->username, st->platform_username)){
 		if(otagw_equal_ct(ed->password, st->platform_password)) return MOSQ_ERR_SUCCESS;
 		return refuse(client_id, ed->username, "wrong platform password");
 	}
-	return check_device(st, client_id, ed->username, ed->password);
+	return check_device(st, ed->client, client_id, ed->username, ed->password);
 }
 
 /* Every connected client has passed on_basic_auth, and the simulated platform does not
@@ -150,9 +170,70 @@ static int on_basic_auth(int event, void *event_data, void *userdata)
  * keeps authenticated clients working on brokers that default to deny. */
 static int on_acl_check(int event, void *event_data, void *userdata)
 {
+	struct mosquitto_evt_acl_check *ed = event_data;
+	struct plugin_state *st = userdata;
+	struct otagw_auto_sub_client *record;
+
 	(void)event;
-	(void)event_data;
-	(void)userdata;
+	/* Only the filters of `_ss=1` clients are kept, so the platform's messages reach them
+	 * once: by their own subscription or by the plugin, not both. */
+	if(ed->topic == NULL || (ed->access != MOSQ_ACL_SUBSCRIBE && ed->access != MOSQ_ACL_UNSUBSCRIBE)){
+		return MOSQ_ERR_SUCCESS;
+	}
+	record = otagw_auto_sub_find(&st->auto_sub, ed->client);
+	if(record == NULL) return MOSQ_ERR_SUCCESS;
+	if(ed->access == MOSQ_ACL_SUBSCRIBE){
+		otagw_auto_sub_subscribed(record, ed->topic);
+	}else{
+		otagw_auto_sub_unsubscribed(record, ed->topic);
+	}
+	return MOSQ_ERR_SUCCESS;
+}
+
+static bool is_platform(const struct plugin_state *st, const struct mosquitto *client)
+{
+	const char *username;
+
+	if(st->platform_username == NULL || client == NULL) return false;
+	username = mosquitto_client_username(client);
+	return username != NULL && strcmp(username, st->platform_username) == 0;
+}
+
+/* A publish from the platform user goes, besides its subscribers, to every `_ss=1` client
+ * that has no filter matching it. The broker queues the copy and sends it on its next loop
+ * turn, at the publish's QoS, never retained. */
+static int on_message(int event, void *event_data, void *userdata)
+{
+	struct mosquitto_evt_message *ed = event_data;
+	struct plugin_state *st = userdata;
+
+	(void)event;
+	if(st->auto_sub.count == 0 || ed->topic == NULL || ed->topic[0] == '$') return MOSQ_ERR_SUCCESS;
+	if(ed->payloadlen > INT_MAX || (ed->payloadlen > 0 && ed->payload == NULL)) return MOSQ_ERR_SUCCESS;
+	if(!is_platform(st, ed->client)) return MOSQ_ERR_SUCCESS;
+	for(size_t i = 0; i < st->auto_sub.count; i++){
+		const struct otagw_auto_sub_client *record = &st->auto_sub.items[i];
+		char id_buf[LOG_FIELD_MAX + 4], topic_buf[LOG_FIELD_MAX + 4];
+		int rc;
+
+		if(record->client == ed->client || otagw_auto_sub_covers(record, ed->topic)) continue;
+		rc = mosquitto_broker_publish_copy(record->client_id, ed->topic, (int)ed->payloadlen, ed->payload,
+		                                   ed->qos <= 2 ? ed->qos : 0, false, NULL);
+		mosquitto_log_printf(MOSQ_LOG_DEBUG, "otagw_mqtt_auth: _ss=1 delivery of '%s' to '%s'%s",
+		                     printable(ed->topic, topic_buf), printable(record->client_id, id_buf),
+		                     rc == MOSQ_ERR_SUCCESS ? "" : " failed");
+	}
+	/* Never refuse the platform's publish because of the copies. */
+	return MOSQ_ERR_SUCCESS;
+}
+
+static int on_disconnect(int event, void *event_data, void *userdata)
+{
+	struct mosquitto_evt_disconnect *ed = event_data;
+	struct plugin_state *st = userdata;
+
+	(void)event;
+	otagw_auto_sub_remove(&st->auto_sub, ed->client);
 	return MOSQ_ERR_SUCCESS;
 }
 
@@ -168,6 +249,7 @@ static void free_state(struct plugin_state *st)
 {
 	if(st == NULL) return;
 	otagw_devices_close(&st->devices);
+	otagw_auto_sub_clear(&st->auto_sub);
 	if(st->platform_password != NULL){
 		OPENSSL_cleanse(st->platform_password, strlen(st->platform_password));
 		free(st->platform_password);
@@ -211,6 +293,25 @@ static int read_options(struct plugin_state *st, const struct mosquitto_opt *opt
 	return MOSQ_ERR_SUCCESS;
 }
 
+static const struct {
+	int event;
+	MOSQ_FUNC_generic_callback cb;
+} callbacks[] = {
+	{MOSQ_EVT_BASIC_AUTH, on_basic_auth},
+	{MOSQ_EVT_ACL_CHECK, on_acl_check},
+	{MOSQ_EVT_MESSAGE, on_message},
+	{MOSQ_EVT_DISCONNECT, on_disconnect},
+};
+#define CALLBACK_COUNT (sizeof(callbacks) / sizeof(callbacks[0]))
+
+/* Unregisters the first `count` callbacks. */
+static void unregister_callbacks(mosquitto_plugin_id_t *identifier, size_t count)
+{
+	for(size_t i = 0; i < count; i++){
+		mosquitto_callback_unregister(identifier, callbacks[i].event, callbacks[i].cb, NULL);
+	}
+}
+
 int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userdata,
                           struct mosquitto_opt *opts, int opt_count)
 {
@@ -222,14 +323,9 @@ int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userdata,
 	st->pid = identifier;
 	rc = read_options(st, opts, opt_count, &devices_file);
 	if(rc == MOSQ_ERR_SUCCESS && !otagw_devices_open(&st->devices, devices_file)) rc = MOSQ_ERR_NOMEM;
-	if(rc == MOSQ_ERR_SUCCESS){
-		rc = mosquitto_callback_register(identifier, MOSQ_EVT_BASIC_AUTH, on_basic_auth, NULL, st);
-	}
-	if(rc == MOSQ_ERR_SUCCESS){
-		rc = mosquitto_callback_register(identifier, MOSQ_EVT_ACL_CHECK, on_acl_check, NULL, st);
-		if(rc != MOSQ_ERR_SUCCESS){
-			mosquitto_callback_unregister(identifier, MOSQ_EVT_BASIC_AUTH, on_basic_auth, NULL);
-		}
+	for(size_t i = 0; rc == MOSQ_ERR_SUCCESS && i < CALLBACK_COUNT; i++){
+		rc = mosquitto_callback_register(identifier, callbacks[i].event, callbacks[i].cb, NULL, st);
+		if(rc != MOSQ_ERR_SUCCESS) unregister_callbacks(identifier, i);
 	}
 	if(rc != MOSQ_ERR_SUCCESS){
 		free_state(st);
@@ -246,8 +342,7 @@ int mosquitto_plugin_cleanup(void *userdata, struct mosquitto_opt *opts, int opt
 	(void)opts;
 	(void)opt_count;
 	if(st == NULL) return MOSQ_ERR_SUCCESS;
-	mosquitto_callback_unregister(st->pid, MOSQ_EVT_BASIC_AUTH, on_basic_auth, NULL);
-	mosquitto_callback_unregister(st->pid, MOSQ_EVT_ACL_CHECK, on_acl_check, NULL);
+	unregister_callbacks(st->pid, CALLBACK_COUNT);
 	free_state(st);
 	return MOSQ_ERR_SUCCESS;
 }
