@@ -56,6 +56,14 @@ std::string push_message(SimState& state, const ModuleState& module) {
   return push;
 }
 
+// Offers the module's firmware on the upgrade topic (query mode `push`).
+void push_offer(SimState& state, DeviceState& device, ModuleState& module) {
+  ++device.pushes;
+  ++module.offers;
+  ++state.counters.pushes;
+  state.publish(upgrade_topic(device.product_key, device.device_name), push_message(state, module), module.delay);
+}
+
 // A reported version (inform, legacy query): recorded; the firmware's own
 // version marks the module installed.
 void record_version(SimState& state, const Inbound& in, DeviceState& device, std::string_view version,
@@ -101,14 +109,9 @@ void handle_firmware_get(SimState& state, const Inbound& in, std::string_view pa
       spdlog::debug("firmware query {} of {}/{} module {}: not answered (scenario)", request->id_json,
                     device->product_key, device->device_name, module->name);
       break;
-    case QueryMode::push: {
-      ++device->pushes;
-      ++module->offers;
-      ++state.counters.pushes;
-      state.publish(upgrade_topic(device->product_key, device->device_name), push_message(state, *module),
-                    module->delay);
+    case QueryMode::push:
+      push_offer(state, *device, *module);
       break;
-    }
   }
 }
 
@@ -165,11 +168,7 @@ void handle_legacy_request(SimState& state, const Inbound& in, std::string_view 
                     device->device_name);
       break;
     case QueryMode::push:
-      ++device->pushes;
-      ++module->offers;
-      ++state.counters.pushes;
-      state.publish(upgrade_topic(device->product_key, device->device_name), push_message(state, *module),
-                    module->delay);
+      push_offer(state, *device, *module);
       break;
   }
 }
