@@ -59,7 +59,7 @@ void Sweeper::stop() {
   if (interval_timer_) interval_timer_->cancel();
 }
 
-asio::awaitable<bool> Sweeper::ensure_logged_in(std::span<const Subdevice* const> devices, PassReport& report) {
+asio::awaitable<bool> Sweeper::ensure_logged_in(std::span<const Subdevice* const> devices) {
   if (logged_in_on_ == session_.connection_count()) co_return true;
   const auto connection = session_.connection_count();
   // (co_await results go to variables: g++ 12 miscompiles one in a condition.)
@@ -85,7 +85,6 @@ asio::awaitable<bool> Sweeper::ensure_logged_in(std::span<const Subdevice* const
   for (const auto& [device, code] : added.refused) note_refusal(device, code, "topology add");
   for (const auto& [device, code] : logged_in.refused) note_refusal(device, code, "login");
   spdlog::info("logged in {} of {} sub-device(s)", logged_in.accepted.size(), devices.size());
-  (void)report;
   logged_in_on_ = connection;
   co_return true;
 }
@@ -164,7 +163,7 @@ asio::awaitable<PassReport> Sweeper::run_pass(std::chrono::milliseconds reconnec
         }
       }
       // Log in what is left of the window (again after a reconnect).
-      const bool logged_in = co_await ensure_logged_in(window.subspan(next), report);
+      const bool logged_in = co_await ensure_logged_in(window.subspan(next));
       if (!logged_in) continue;
       const std::size_t online_offset = window.size() - online_.size();
 

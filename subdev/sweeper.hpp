@@ -71,7 +71,7 @@ class Sweeper {
   [[nodiscard]] const OtaChannel& channel() const noexcept { return channel_; }
 
  private:
-  asio::awaitable<bool> ensure_logged_in(std::span<const Subdevice* const> devices, PassReport& report);
+  asio::awaitable<bool> ensure_logged_in(std::span<const Subdevice* const> devices);
   asio::awaitable<void> save_state(bool force);
   void record(const Subdevice& device, const VisitResult& visit, PassReport& report);
 
