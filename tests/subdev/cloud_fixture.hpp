@@ -52,7 +52,8 @@ class CloudFixture {
   [[nodiscard]] const std::filesystem::path& dir() const { return dir_.path(); }
 
   // The broker's view, from its log: OTA topic (un)subscriptions in order,
-  // as "+/ota/device/upgrade/pk/dn" and "-/ota/device/upgrade/pk/dn".
+  // as "+/ota/device/upgrade/pk/dn" and "-/ota/device/upgrade/pk/dn", and
+  // "!restart" where the broker (re)started with no subscriptions.
   [[nodiscard]] std::vector<std::string> ota_subscription_events() const;
 
   void start_sim();
