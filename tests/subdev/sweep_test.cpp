@@ -4,6 +4,8 @@
 
 #include <signal.h>
 
+#include <algorithm>
+
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -59,7 +61,7 @@ TEST_CASE("a pass adds, logs in, reports and queries every device, one channel a
   CHECK(report.at("counters").at("login_requests").get<int>() == 2);
 
   const auto events = cloud.ota_subscription_events();
-  CHECK(events.size() == 120);
+  CHECK(std::count_if(events.begin(), events.end(), [](const std::string& e) { return e[0] != '!'; }) == 120);
   CHECK(check_one_channel_at_a_time(events).empty());
   CHECK(cloud.daemon_log().find("pass complete") != std::string::npos);
 }
