@@ -7,6 +7,8 @@
 
 #include <curl/curl.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
 #include <stdlib.h>
 
 #include <filesystem>
@@ -15,9 +17,12 @@
 
 #include "tests/cloudsim/gateway_client.hpp"
 #include "tests/cloudsim/sim_process.hpp"
+#include "tests/support/free_port.hpp"
 #include "tests/support/mosquitto_broker.hpp"
 #include "tests/support/run_with_timeout.hpp"
 #include "tests/support/temp_dir.hpp"
+#include "tools/cloudsim/package_host.hpp"
+#include "tools/pki/local_pki.hpp"
 
 using namespace otagw;
 using namespace otagw::cloudsim_test;
@@ -292,4 +297,126 @@ TEST_CASE("serve exits 3 when an expectation of the scenario is not met", "[inte
   REQUIRE(sim.wait_for_line("ready", 10s));
   CHECK(sim.signal_and_wait(SIGTERM, 10s) == 3);
   CHECK(sim.stderr_text().find("expectation not met: dddd") != std::string::npos);
+}
+
+TEST_CASE("offer URLs leave out the scheme's default port only", "[unit][cloudsim]") {
+  const std::string http80 = cloudsim::offer_url(false, "192.168.1.10", 80, "/fw/a.bin");
+  CHECK(http80.starts_with("http://192.168.1.10/fw/a.bin?Expires="));
+  CHECK(cloudsim::offer_url(true, "127.0.0.1", 443, "/fw/a.bin").starts_with("https://127.0.0.1/fw/a.bin?"));
+  CHECK(cloudsim::offer_url(true, "127.0.0.1", 80, "/fw/a.bin").starts_with("https://127.0.0.1:80/fw/a.bin?"));
+  CHECK(cloudsim::offer_url(false, "127.0.0.1", 443, "/fw/a.bin").starts_with("http://127.0.0.1:443/fw/a.bin?"));
+  CHECK(cloudsim::offer_url(false, "10.0.0.2", 8080, "/fw/a.bin").starts_with("http://10.0.0.2:8080/fw/a.bin?"));
+}
+
+TEST_CASE("the firmware server's certificate names the extra address only when given one", "[unit][cloudsim]") {
+  test_support::TempDir dir("otagw-cloudsim-pki");
+  const auto names_of = [](const std::string& cert_file) {
+    std::FILE* f = std::fopen(cert_file.c_str(), "rb");
+    REQUIRE(f != nullptr);
+    X509* cert = PEM_read_X509(f, nullptr, nullptr, nullptr);
+    std::fclose(f);
+    REQUIRE(cert != nullptr);
+    std::vector<bool> matches = {X509_check_ip_asc(cert, "127.0.0.1", 0) == 1,
+                                 X509_check_host(cert, "localhost", 0, 0, nullptr) == 1,
+                                 X509_check_ip_asc(cert, "192.168.7.20", 0) == 1};
+    X509_free(cert);
+    return matches;
+  };
+  std::filesystem::create_directories(dir.path() / "plain");
+  std::filesystem::create_directories(dir.path() / "lan");
+  CHECK(names_of(pki::make_local_pki(dir.path() / "plain").server_cert) == std::vector<bool>{true, true, false});
+  CHECK(names_of(pki::make_local_pki(dir.path() / "lan", "192.168.7.20").server_cert) ==
+        std::vector<bool>{true, true, true});
+}
+
+TEST_CASE("serve: the firmware server on the ports and address given, named in the offers", "[integration][cloudsim]") {
+  test_support::TempDir dir("otagw-cloudsim-ports");
+  std::ofstream(dir.path() / "scenario.yaml")
+      << "gateway: {product_key: a1GwProd01, device_name: gw-0001, device_secret: \"gwSecret0123456789abcdef\"}\n"
+         "packages:\n"
+         "  plain: {version: \"2.0.0\", generate: {size: 3000, seed: 5}, scheme: http, signMethod: Md5}\n"
+         "  secure: {version: \"3.0.0\", generate: {size: 5000, seed: 6}}\n"
+         "devices:\n"
+         "  - {product_key: a1SubProd1, device_name: dev-p, device_secret: s-p, topology: present,"
+         " modules: {default: {package: plain}}}\n"
+         "  - {product_key: a1SubProd1, device_name: dev-s, device_secret: s-s, topology: present,"
+         " modules: {default: {package: secure}}}\n";
+  const std::uint16_t http_port = test_support::free_loopback_port();
+  std::uint16_t https_port = test_support::free_loopback_port();
+  while (https_port == http_port) https_port = test_support::free_loopback_port();
+  test_support::BrokerOptions options;
+  options.auth = true;
+  options.devices.push_back({kGwPk, kGwDn, kGwSecret});
+  options.platform_username = "platform";
+  options.platform_password = "platform-secret";
+  test_support::MosquittoBroker broker(options);
+  const std::vector<std::string> serve = {"serve", "--scenario", (dir.path() / "scenario.yaml").string(),
+                                          "--broker-port", std::to_string(broker.port()), "--username", "platform",
+                                          "--password", "platform-secret", "--firmware-host", "127.0.0.1",
+                                          "--http-port", std::to_string(http_port), "--https-port",
+                                          std::to_string(https_port), "--work-dir", (dir.path() / "work").string()};
+  SimProcess sim(serve, dir.path() / "sim.err");
+  const bool ready = sim.wait_for_line("ready", 10s);
+  INFO(sim.stderr_text());
+  REQUIRE(ready);
+
+  asio::io_context io;
+  asio::thread_pool pool(1);
+  GatewayClient gw(io, pool.get_executor(), broker.port(), kGwPk, kGwDn, kGwSecret);
+  std::map<std::string, json> offers;
+  const std::vector<std::string> queried = {"dev-p", "dev-s"};
+  run_with_timeout(io, [&]() -> asio::awaitable<void> {
+    const std::vector<std::string> subscriptions =
+        topics(session_topic("batch_login_reply"), "/sys/" + kPk + "/+/thing/ota/firmware/get_reply");
+    co_await gw.connect(subscriptions);
+    json devices = json::array();
+    devices.push_back(subdevice_entry(kPk, "dev-p", "s-p", false));
+    devices.push_back(subdevice_entry(kPk, "dev-s", "s-s", false));
+    const json login = {{"id", "1"}, {"params", {{"signMethod", "hmacSha256"}, {"deviceList", devices}}}};
+    const std::string login_topic = session_topic("batch_login");
+    const auto logged_in = co_await gw.request(login_topic, login);
+    REQUIRE(logged_in);
+    REQUIRE((*logged_in)["code"] == 200);
+    for (const auto& dn : queried) {
+      const std::string topic = get_topic(dn);
+      const json request = query("q-" + dn);
+      const auto reply = co_await gw.request(topic, request);
+      REQUIRE(reply);
+      offers[dn] = (*reply)["data"];
+    }
+  }());
+  const std::string plain_url = offers["dev-p"]["url"].get<std::string>();
+  const std::string secure_url = offers["dev-s"]["url"].get<std::string>();
+  CHECK(plain_url.starts_with("http://127.0.0.1:" + std::to_string(http_port) + "/fw/plain.bin?"));
+  CHECK(secure_url.starts_with("https://127.0.0.1:" + std::to_string(https_port) + "/fw/secure.bin?"));
+  const std::string ca_file = (dir.path() / "work" / "ca.pem").string();
+  const auto plain = http_get(plain_url, ca_file);
+  CHECK(plain.status == 200);
+  CHECK(digest_hex(plain.body, EVP_md5()) == offers["dev-p"]["md5"]);
+  const auto secure = http_get(secure_url, ca_file);
+  CHECK(secure.status == 200);
+  CHECK(digest_hex(secure.body, EVP_sha256()) == offers["dev-s"]["sign"]);
+
+  SECTION("a second simulator finds the port taken and says so") {
+    auto second = serve;
+    second.back() = (dir.path() / "work-2").string();
+    const auto result = run_sim(second, dir.path());
+    CHECK(result.status == 1);
+    CHECK(result.err.find("firmware server on 127.0.0.1:") != std::string::npos);
+    CHECK(result.err.find("in use") != std::string::npos);
+    CHECK(result.out.find("ready") == std::string::npos);
+  }
+  SECTION("an address that is not IPv4, or a bad port, is a usage error") {
+    auto bad_host = serve;
+    bad_host[10] = "gateway.local";
+    auto result = run_sim(bad_host, dir.path());
+    CHECK(result.status == 2);
+    CHECK(result.err.find("--firmware-host: expected an IPv4 address") != std::string::npos);
+    auto bad_port = serve;
+    bad_port[12] = "70000";
+    result = run_sim(bad_port, dir.path());
+    CHECK(result.status == 2);
+    CHECK(result.err.find("--http-port: expected a port number") != std::string::npos);
+  }
+  CHECK(sim.signal_and_wait(SIGTERM, 10s) == 0);
 }

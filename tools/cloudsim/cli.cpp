@@ -1,5 +1,7 @@
 #include "tools/cloudsim/cli.hpp"
 
+#include <arpa/inet.h>
+
 #include <charconv>
 #include <map>
 
@@ -20,12 +22,16 @@ constexpr std::string_view kUsage =
     "      Write the otagwd configuration that matches the scenario.\n"
     "  otagw-cloudsim serve --scenario FILE --broker-port PORT --username USER --password PASS\n"
     "                       [--broker-host HOST] [--report FILE] [--client-id ID] [--log-level LEVEL]\n"
-    "                       [--work-dir DIR] [--table MODE]\n"
+    "                       [--work-dir DIR] [--table MODE] [--firmware-host IPV4]\n"
+    "                       [--http-port PORT] [--https-port PORT]\n"
     "      Play the IoT platform for the scenario's gateway on a local broker. Prints\n"
     "      'firmware-ca PATH' (when packages are served over HTTPS), then 'ready' once\n"
     "      subscribed; on SIGTERM/SIGINT writes the JSON report (--report) and exits 0, or 3\n"
     "      when an expectation of the scenario failed.\n"
     "      Exit 1: no connection within 10 s; exit 2: bad usage or scenario.\n"
+    "      The firmware server listens on --firmware-host (default 127.0.0.1), which the\n"
+    "      offers' URLs name; ports 80 and 443 are left out of the URLs (the Linkkit v3.2\n"
+    "      SDK cannot fetch a URL with a port).\n"
     "  otagw-cloudsim devices-file --scenario FILE\n"
     "      Print the broker auth plugin's devices file line for the scenario's gateway.\n"
     "  otagw-cloudsim --help\n"
@@ -36,6 +42,11 @@ std::optional<std::uint16_t> port_number(const std::string& text) {
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), number);
   if (ec != std::errc() || end != text.data() + text.size() || number == 0 || number > 65535) return std::nullopt;
   return static_cast<std::uint16_t>(number);
+}
+
+bool is_ipv4_address(const std::string& text) {
+  in_addr address{};
+  return ::inet_pton(AF_INET, text.c_str(), &address) == 1;
 }
 
 bool valid_level(const std::string& level) {
@@ -204,7 +215,7 @@ CliResult parse_command_line(std::span<const std::string_view> args) {
   }
   if (!check_known(options,
                    {"scenario", "broker-host", "broker-port", "username", "password", "report", "client-id", "log-level",
-                    "work-dir", "table"},
+                    "work-dir", "table", "firmware-host", "http-port", "https-port"},
                    error)) {
     return result;
   }
@@ -219,9 +230,37 @@ CliResult parse_command_line(std::span<const std::string_view> args) {
   const auto log_level = take(options, "log-level", false, error);
   const auto work_dir = take(options, "work-dir", false, error);
   const auto table = take(options, "table", false, error);
+  const auto firmware_host = take(options, "firmware-host", false, error);
+  const auto http_port = take(options, "http-port", false, error);
+  const auto https_port = take(options, "https-port", false, error);
   if (!error.empty()) return result;
 
   serve.scenario = *scenario;
+  if (firmware_host) {
+    if (!is_ipv4_address(*firmware_host)) {
+      error = "--firmware-host: expected an IPv4 address (e.g. 192.168.1.10), got '" + *firmware_host + "'";
+      return result;
+    }
+    serve.firmware.host = *firmware_host;
+  }
+  const auto take_port = [&error](const char* flag, const std::optional<std::string>& text, std::uint16_t& into) {
+    if (!text) return true;
+    const auto parsed = port_number(*text);
+    if (!parsed) {
+      error = std::string(flag) + ": expected a port number 1..65535, got '" + *text + "'";
+      return false;
+    }
+    into = *parsed;
+    return true;
+  };
+  if (!take_port("--http-port", http_port, serve.firmware.http_port) ||
+      !take_port("--https-port", https_port, serve.firmware.https_port)) {
+    return result;
+  }
+  if (serve.firmware.http_port != 0 && serve.firmware.http_port == serve.firmware.https_port) {
+    error = "--http-port and --https-port: the same port " + std::to_string(serve.firmware.http_port) + " twice";
+    return result;
+  }
   const auto number = port_number(*port);
   if (!number) {
     error = "--broker-port: expected a port number 1..65535, got '" + *port + "'";

@@ -21,6 +21,7 @@ struct ServeCommand {
   // directory, removed at exit.
   std::optional<std::filesystem::path> work_dir;
   std::string table = "off";  // auto | live | plain | off (stdout)
+  FirmwareListen firmware;
 };
 
 struct DevicesFileCommand {

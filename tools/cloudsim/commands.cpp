@@ -91,7 +91,7 @@ class ServeRun {
       } else if (!scenario_.packages.empty()) {
         dir = temp_dir_ = make_temp_dir("otagw-cloudsim");
       }
-      hosting_.emplace(io_, scenario_, dir);
+      hosting_.emplace(io_, scenario_, dir, command_.firmware);
       served_ = hosting_->resolve(scenario_);
       for (const auto& package : hosting_->packages()) {
         spdlog::info("package {} ({} bytes, {} {}): {}", package.name, package.size,

@@ -21,16 +21,27 @@ std::string wrong(std::string digest) {
   return digest;
 }
 
-// Like the platform's signed OSS URLs: a query string the server ignores.
-std::string signed_url(bool https, std::uint16_t port, const std::string& path) {
-  const auto expires = std::chrono::duration_cast<std::chrono::seconds>(
-                           std::chrono::system_clock::now().time_since_epoch() + std::chrono::hours(24))
-                           .count();
-  return std::string(https ? "https" : "http") + "://127.0.0.1:" + std::to_string(port) + path +
-         "?Expires=" + std::to_string(expires) + "&OSSAccessKeyId=otagw-cloudsim&Signature=sim";
+// The server, or a runtime_error that says which address and port could not be had.
+std::unique_ptr<FirmwareServer> start_server(boost::asio::io_context& io, bool tls, const std::string& cert,
+                                             const std::string& key, std::uint16_t port, const std::string& host) {
+  try {
+    return std::make_unique<FirmwareServer>(io, tls, cert, key, port, host);
+  } catch (const boost::system::system_error& e) {
+    throw std::runtime_error(std::string(tls ? "HTTPS" : "HTTP") + " firmware server on " + host + ":" +
+                             std::to_string(port) + ": " + e.code().message());
+  }
 }
 
 }  // namespace
+
+std::string offer_url(bool https, const std::string& host, std::uint16_t port, const std::string& path) {
+  const auto expires = std::chrono::duration_cast<std::chrono::seconds>(
+                           std::chrono::system_clock::now().time_since_epoch() + std::chrono::hours(24))
+                           .count();
+  const bool default_port = port == (https ? 443 : 80);
+  return std::string(https ? "https://" : "http://") + host + (default_port ? "" : ":" + std::to_string(port)) + path +
+         "?Expires=" + std::to_string(expires) + "&OSSAccessKeyId=otagw-cloudsim&Signature=sim";
+}
 
 void write_generated_package(const std::filesystem::path& file, std::uint64_t size, std::uint64_t seed) {
   std::ofstream out(file, std::ios::binary | std::ios::trunc);
@@ -55,7 +66,8 @@ void write_generated_package(const std::filesystem::path& file, std::uint64_t si
   if (!out.flush()) throw std::runtime_error("cannot write " + file.string());
 }
 
-PackageHost::PackageHost(boost::asio::io_context& io, const Scenario& scenario, const std::filesystem::path& work_dir) {
+PackageHost::PackageHost(boost::asio::io_context& io, const Scenario& scenario, const std::filesystem::path& work_dir,
+                         const FirmwareListen& listen) {
   if (scenario.packages.empty()) return;
   bool want_http = false, want_https = false;
   for (const auto& [name, spec] : scenario.packages) {
@@ -88,14 +100,14 @@ PackageHost::PackageHost(boost::asio::io_context& io, const Scenario& scenario, 
   }
   if (want_https) {
     std::filesystem::create_directories(work_dir);
-    const pki::LocalPki pki = pki::make_local_pki(work_dir);
+    const pki::LocalPki pki = pki::make_local_pki(work_dir, listen.host);
     ca_file_ = pki.ca_cert;
-    https_ = std::make_unique<FirmwareServer>(io, true, pki.server_cert, pki.server_key);
+    https_ = start_server(io, true, pki.server_cert, pki.server_key, listen.https_port, listen.host);
   }
-  if (want_http) http_ = std::make_unique<FirmwareServer>(io, false, std::string(), std::string());
+  if (want_http) http_ = start_server(io, false, std::string(), std::string(), listen.http_port, listen.host);
   for (auto& package : packages_) {
     FirmwareServer& server = package.https ? *https_ : *http_;
-    package.url = signed_url(package.https, server.port(), package.url_path);
+    package.url = offer_url(package.https, listen.host, server.port(), package.url_path);
     server.add_file(package.url_path, package.file, scenario.packages.at(package.name).faults);
   }
 }

@@ -2,8 +2,8 @@
 // The scenario's packages, served by the simulator itself: generated ones
 // are written to disk, every one is measured and hashed (MD5 or SHA-256, by
 // its signMethod), and the firmware server serves them over HTTPS (with a
-// fresh PKI of its own) and/or HTTP on free 127.0.0.1 ports, each with its
-// package's faults. resolve() then puts the offers' firmware objects (size,
+// fresh PKI of its own) and/or HTTP, on free 127.0.0.1 ports unless
+// FirmwareListen says otherwise, each with its package's faults. resolve() then puts the offers' firmware objects (size,
 // sign, url) into the modules that name a package.
 //
 // Threading: construct, resolve and stop on the io_context's thread (or
@@ -16,6 +16,7 @@
 
 #include "tools/cloudsim/firmware_server/firmware_server.hpp"
 #include "tools/cloudsim/scenario.hpp"
+#include "tools/cloudsim/server_options.hpp"
 
 namespace otagw::cloudsim {
 
@@ -27,7 +28,7 @@ struct ServedPackage {
   std::string digest;  // the file's real digest, lower-case hex, by sign_method
   std::string sign;    // what the offer says: the digest, or a wrong one (faults.wrong_digest)
   std::string url_path;  // "/fw/{name}.bin"
-  std::string url;       // the offer's url: scheme, 127.0.0.1, port, url_path and a query string
+  std::string url;       // the offer's url: scheme, host, port, url_path and a query string
   bool https = true;
 };
 
@@ -35,13 +36,20 @@ struct ServedPackage {
 // `seed`, each 64-bit output little-endian, cut to `size` bytes.
 void write_generated_package(const std::filesystem::path& file, std::uint64_t size, std::uint64_t seed);
 
+// An offer's URL, shaped like the platform's signed OSS URLs (a query string
+// the server ignores). The scheme's default port (80, 443) is left out, as
+// the platform's URLs have none and the Linkkit v3.2 SDK fetches no other.
+[[nodiscard]] std::string offer_url(bool https, const std::string& host, std::uint16_t port, const std::string& path);
+
 class PackageHost {
  public:
   // Writes generated packages to work_dir/packages/{name}.bin, hashes every
   // package, and, when there is at least one, starts the servers the
   // packages' schemes need (HTTPS: ca.pem, server.pem, server.key in
-  // work_dir). Throws std::runtime_error naming the package or the problem.
-  PackageHost(boost::asio::io_context& io, const Scenario& scenario, const std::filesystem::path& work_dir);
+  // work_dir, naming `listen.host` too). Throws std::runtime_error naming the
+  // package or the problem (a port in use, an address not on this machine).
+  PackageHost(boost::asio::io_context& io, const Scenario& scenario, const std::filesystem::path& work_dir,
+              const FirmwareListen& listen = {});
   ~PackageHost();
   PackageHost(const PackageHost&) = delete;
   PackageHost& operator=(const PackageHost&) = delete;

@@ -61,7 +61,9 @@ void add_ext(X509* cert, X509* issuer, int nid, const char* value) {
 }
 
 // `issuer` null means self-signed (the CA).
-Cert make_cert(EVP_PKEY* key, const char* common_name, X509* issuer, EVP_PKEY* issuer_key) {
+// `alt_names` (subjectAltName, e.g. "DNS:localhost,IP:127.0.0.1") is for a server certificate only.
+Cert make_cert(EVP_PKEY* key, const char* common_name, X509* issuer, EVP_PKEY* issuer_key,
+               const std::string& alt_names) {
   Cert cert(X509_new());
   if (!cert) fail("X509_new");
   X509* x = cert.get();
@@ -92,7 +94,7 @@ Cert make_cert(EVP_PKEY* key, const char* common_name, X509* issuer, EVP_PKEY* i
     add_ext(x, signer, NID_basic_constraints, "critical,CA:FALSE");
     add_ext(x, signer, NID_key_usage, "critical,digitalSignature");
     add_ext(x, signer, NID_ext_key_usage, "serverAuth");
-    add_ext(x, signer, NID_subject_alt_name, "DNS:localhost,IP:127.0.0.1");
+    add_ext(x, signer, NID_subject_alt_name, alt_names.c_str());
   }
   if (X509_sign(x, issuer_key ? issuer_key : key, EVP_sha256()) <= 0) fail("X509_sign");
   return cert;
@@ -119,11 +121,13 @@ void write_key(const std::filesystem::path& path, EVP_PKEY* key) {
 
 }  // namespace
 
-LocalPki make_local_pki(const std::filesystem::path& dir) {
+LocalPki make_local_pki(const std::filesystem::path& dir, const std::string& extra_ip) {
+  std::string names = "DNS:localhost,IP:127.0.0.1";
+  if (!extra_ip.empty() && extra_ip != "127.0.0.1") names += ",IP:" + extra_ip;
   const Pkey ca_key = make_key();
-  const Cert ca = make_cert(ca_key.get(), "otagw local CA", nullptr, nullptr);
+  const Cert ca = make_cert(ca_key.get(), "otagw local CA", nullptr, nullptr, {});
   const Pkey server_key = make_key();
-  const Cert server = make_cert(server_key.get(), "localhost", ca.get(), ca_key.get());
+  const Cert server = make_cert(server_key.get(), "localhost", ca.get(), ca_key.get(), names);
 
   LocalPki pki{(dir / "ca.pem").string(), (dir / "server.pem").string(), (dir / "server.key").string()};
   write_cert(pki.ca_cert, ca.get());

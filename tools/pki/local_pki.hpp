@@ -16,7 +16,9 @@ struct LocalPki {
 };
 
 // Writes ca.pem, server.pem and server.key into `dir`, which must exist.
-// Throws std::runtime_error with OpenSSL's error queue on failure.
-[[nodiscard]] LocalPki make_local_pki(const std::filesystem::path& dir);
+// `extra_ip` (an IPv4 address, e.g. a LAN address a device fetches from) is
+// added to the server certificate's names when given. Throws
+// std::runtime_error with OpenSSL's error queue on failure.
+[[nodiscard]] LocalPki make_local_pki(const std::filesystem::path& dir, const std::string& extra_ip = {});
 
 }  // namespace otagw::pki

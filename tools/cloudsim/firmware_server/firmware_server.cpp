@@ -45,7 +45,7 @@ void stop_now(detail::ServerState& state) {
 }  // namespace
 
 FirmwareServer::FirmwareServer(asio::io_context& io, bool tls, std::string cert_file, std::string key_file,
-                               std::uint16_t port)
+                               std::uint16_t port, const std::string& address)
     : state_(std::make_shared<detail::ServerState>(io)) {
   if (tls) {
     auto& context = state_->tls.emplace(asio::ssl::context::tls_server);
@@ -54,7 +54,7 @@ FirmwareServer::FirmwareServer(asio::io_context& io, bool tls, std::string cert_
     context.use_certificate_chain_file(cert_file);
     context.use_private_key_file(key_file, asio::ssl::context::pem);
   }
-  const tcp::endpoint endpoint(asio::ip::make_address_v4("127.0.0.1"), port);
+  const tcp::endpoint endpoint(asio::ip::make_address_v4(address), port);
   state_->acceptor.open(endpoint.protocol());
   state_->acceptor.set_option(tcp::acceptor::reuse_address(true));
   state_->acceptor.bind(endpoint);

@@ -32,12 +32,13 @@ struct ServerState;
 
 class FirmwareServer {
  public:
-  // Listens on 127.0.0.1:`port` (0: a free port, see port()). With `tls`,
+  // Listens on `address`:`port` (an IPv4 address; port 0: a free port, see
+  // port()). With `tls`,
   // presents `cert_file` (PEM chain) and `key_file` (PEM key); both are
   // ignored without. Throws boost::system::system_error if it cannot bind or
   // load the certificate.
   FirmwareServer(boost::asio::io_context& io, bool tls, std::string cert_file, std::string key_file,
-                 std::uint16_t port = 0);
+                 std::uint16_t port = 0, const std::string& address = "127.0.0.1");
   ~FirmwareServer();  // stop()
   FirmwareServer(const FirmwareServer&) = delete;
   FirmwareServer& operator=(const FirmwareServer&) = delete;
