@@ -4,7 +4,7 @@
 
 #include "tools/cloudsim/device_list.hpp"
 #include "tools/cloudsim/reply_codes.hpp"
-#include "tools/cloudsim/subdevice_auth.hpp"
+#include "tools/cloudsim/subdevice_entry.hpp"
 
 namespace otagw::cloudsim {
 namespace {
@@ -52,24 +52,14 @@ void handle_login(SimState& state, const Inbound& in, std::string_view payload, 
   std::vector<DeviceState*> known;
   known.reserve(list->size());
   for (const auto& entry : *list) {
-    std::string why;
-    const auto fields = read_subdevice_fields(entry, request_method, why);
-    if (!fields) {
-      auto [pk, dn] = entry_identity(entry);
-      failures.push_back({std::move(pk), std::move(dn), codes::kBadRequest, std::move(why)});
-      continue;
-    }
-    DeviceState* device = state.devices.find(fields->product_key, fields->device_name);
-    if (device == nullptr) {
-      failures.push_back({std::string(fields->product_key), std::string(fields->device_name), codes::kDeviceNotFound,
-                          "device not found"});
-      continue;
-    }
+    const auto resolved = resolve_subdevice_entry(entry, request_method, state.devices, failures);
+    if (!resolved) continue;
+    DeviceState* device = resolved->device;
     known.push_back(device);
     if (!device->topology) {
       failures.push_back({device->product_key, device->device_name, codes::kTopologyMissing,
                           "topology relation does not exist"});
-    } else if (auto bad = check_subdevice_sign(*fields, device->device_secret); !bad.empty()) {
+    } else if (auto bad = check_subdevice_sign(resolved->fields, device->device_secret); !bad.empty()) {
       failures.push_back({device->product_key, device->device_name, codes::kBadRequest, std::move(bad)});
     } else if (device->login == LoginMode::refuse) {
       failures.push_back({device->product_key, device->device_name, codes::kDeviceDisabled,
