@@ -183,6 +183,19 @@ std::filesystem::path FirmwareJobs::shared_image(const std::string& sign) const 
   return options_.state_dir / "cache" / sign;
 }
 
+// The cache holds hard links to the last verified package only: identical
+// devices usually come one after another in a sweep, and a gateway's flash is
+// small, so older images are not kept alive until the end of the pass.
+void FirmwareJobs::keep_only_in_cache(const std::vector<JobFile>& files) const {
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(options_.state_dir / "cache", ec)) {
+    const auto name = entry.path().filename().string();
+    const bool wanted = std::any_of(files.begin(), files.end(), [&name](const JobFile& file) { return file.sign == name; });
+    std::error_code ignored;
+    if (!wanted) std::filesystem::remove(entry.path(), ignored);
+  }
+}
+
 PluginJob FirmwareJobs::plugin_job(const Subdevice& device, const ModuleSpec& module, const JobRecord* record) const {
   PluginJob job;
   job.product_key = device.product_key;
@@ -315,6 +328,7 @@ asio::awaitable<JobOutcome> FirmwareJobs::run(const Subdevice& device, const Mod
   // Verify what is on disk, whatever the transfer said: a kept or linked file
   // must match too. Nothing unverified reaches a plugin.
   const auto method = *transports::parse_digest_method(record.sign_method);
+  keep_only_in_cache(record.files);
   for (const JobFile& file : record.files) {
     const auto path = image_dir / file.name;
     std::error_code missing;

@@ -98,6 +98,7 @@ class FirmwareJobs {
   PluginJob plugin_job(const Subdevice& device, const ModuleSpec& module, const JobRecord* record) const;
   PluginRunner* runner_for(const ModuleSpec& module);
   std::filesystem::path shared_image(const std::string& sign) const;
+  void keep_only_in_cache(const std::vector<JobFile>& files) const;
 
   asio::any_io_executor loop_;
   asio::any_io_executor blocking_pool_;

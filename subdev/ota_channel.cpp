@@ -97,6 +97,7 @@ asio::awaitable<VisitResult> OtaChannel::visit(const Subdevice& device) {
       if (!result.aborted) result.modules.push_back(std::move(visit));
       break;
     }
+    const bool unusable_offer = answer->unusable_offer;
     visit.outcome = answer->outcome;
     visit.offer = std::move(answer->offer);
     visit.detail = std::move(answer->detail);
@@ -117,7 +118,7 @@ asio::awaitable<VisitResult> OtaChannel::visit(const Subdevice& device) {
         co_return std::move(again->offer);
       };
       visit.job = co_await jobs_->run(device, module, *visit.offer, visit.reported_version, std::move(requery));
-    } else if (jobs_ != nullptr && visit.outcome == QueryOutcome::failed && visit.detail.starts_with("unusable offer")) {
+    } else if (jobs_ != nullptr && unusable_offer) {
       co_await jobs_->refuse(device, module, visit.detail);
     }
     result.modules.push_back(std::move(visit));
@@ -191,7 +192,7 @@ asio::awaitable<Expected<OtaChannel::Answer>> OtaChannel::query(const Subdevice&
     waiting_ = nullptr;
     if (!answer) {
       if (session_.state() != transports::MqttState::connected) co_return make_error(SubdevErrc::connection_lost);
-      co_return Answer{QueryOutcome::no_reply, std::nullopt, "no reply within query_timeout_s"};
+      co_return Answer{QueryOutcome::no_reply, std::nullopt, "no reply within query_timeout_s", false};
     }
     if (answer->outcome == QueryOutcome::failed && answer->detail == "throttled" && attempt == 0) {
       pacer_.slow_down();
@@ -226,12 +227,12 @@ void OtaChannel::deliver_reply(std::string_view payload) {
     return;
   }
   if (reply->code == kCodeThrottled) {
-    waiting_->deliver(Answer{QueryOutcome::failed, std::nullopt, "throttled"});
+    waiting_->deliver(Answer{QueryOutcome::failed, std::nullopt, "throttled", false});
   } else if (reply->code != 200) {
     waiting_->deliver(Answer{QueryOutcome::failed, std::nullopt,
-                             "platform code " + std::to_string(reply->code) + " " + reply->message});
+                             "platform code " + std::to_string(reply->code) + " " + reply->message, false});
   } else if (reply->data.is_null() || (reply->data.is_object() && reply->data.empty())) {
-    waiting_->deliver(Answer{QueryOutcome::up_to_date, std::nullopt, {}});
+    waiting_->deliver(Answer{QueryOutcome::up_to_date, std::nullopt, {}, false});
   } else {
     waiting_->deliver(answer_from_firmware(reply->data, waiting_module_));
   }
@@ -263,12 +264,12 @@ void OtaChannel::deliver_push(std::string_view payload) {
 OtaChannel::Answer OtaChannel::answer_from_firmware(const nlohmann::json& data, const std::string& expected_module) {
   std::string why;
   auto offer = parse_firmware_offer(data, why);
-  if (!offer) return Answer{QueryOutcome::failed, std::nullopt, "unusable offer: " + why};
+  if (!offer) return Answer{QueryOutcome::failed, std::nullopt, "unusable offer: " + why, true};
   if (offer->module != expected_module) {
     return Answer{QueryOutcome::failed, std::nullopt,
-                  "offer for module '" + offer->module + "' in answer to a query for '" + expected_module + "'"};
+                  "offer for module '" + offer->module + "' in answer to a query for '" + expected_module + "'", false};
   }
-  return Answer{QueryOutcome::offer, std::move(offer), {}};
+  return Answer{QueryOutcome::offer, std::move(offer), {}, false};
 }
 
 void OtaChannel::wake() {

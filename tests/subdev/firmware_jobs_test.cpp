@@ -162,6 +162,35 @@ TEST_CASE("a multi-file package reaches the plugin as a directory with a manifes
   CHECK(h.state.find("a1SubProd1.sub-0000")->installed_versions.at("") == "4.0.0");
 }
 
+TEST_CASE("the image cache of a pass holds the last verified package only", "[integration][jobs]") {
+  JobHarness h;
+  const auto a = h.host.add("a.bin", 4000);
+  const auto b = h.host.add("b.bin", 5000);
+  const nlohmann::json offer_a = {
+      {"version", "2.0.0"}, {"size", 4000}, {"url", h.host.url(a)}, {"signMethod", "SHA256"}, {"sign", a.sha256}};
+  const nlohmann::json offer_b = {
+      {"version", "3.0.0"}, {"size", 5000}, {"url", h.host.url(b)}, {"signMethod", "SHA256"}, {"sign", b.sha256}};
+  const auto cached = [&h] {
+    std::vector<std::string> names;
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator(h.dir.path() / "state" / "cache", ec)) {
+      names.push_back(entry.path().filename().string());
+    }
+    return names;
+  };
+  CHECK(h.offer(offer_a) == subdev::JobOutcome::installed);
+  CHECK(cached() == std::vector<std::string>{a.sha256});
+  CHECK(h.offer(offer_b) == subdev::JobOutcome::installed);
+  CHECK(cached() == std::vector<std::string>{b.sha256});  // a's image is no longer kept alive
+  CHECK(h.offer(offer_b) == subdev::JobOutcome::installed);
+  CHECK(h.host.requests(b) == 1);  // the next job of b took it from the cache
+  CHECK(h.offer(offer_a) == subdev::JobOutcome::installed);
+  CHECK(h.host.requests(a) == 2);  // a was downloaded again
+  CHECK(read(h.dir.path() / "target" / "image") == read(a.file));
+  h.jobs->end_pass();
+  CHECK(cached().empty());
+}
+
 TEST_CASE("a file name that escapes the job directory is refused", "[integration][jobs]") {
   JobHarness h;
   const auto image = h.host.add("y.bin", 100);
