@@ -1,45 +1,41 @@
 #pragma once
-// The real otagw-cloudsim binary as a child process of a test: its stdout on a
-// pipe (to wait for "ready" or capture output), its stderr in a file (for the
-// failure message). Killed with SIGKILL if the test dies (PR_SET_PDEATHSIG) or
-// forgets it (destructor).
+// The real otagw-cloudsim binary as a child process of a test
+// (test_support::ChildProcess): stdout in a file beside `stderr_file` (to wait
+// for "ready" or capture output), stderr in `stderr_file` (for the failure
+// message). Killed, with what it started, if the test dies or forgets it.
 #include <chrono>
 #include <filesystem>
 #include <optional>
 #include <string>
-#include <sys/types.h>
 #include <vector>
+
+#include "tests/support/child_process.hpp"
 
 namespace otagw::cloudsim_test {
 
 class SimProcess {
  public:
   // Starts OTAGW_CLOUDSIM_BINARY with `args`; stderr goes to `stderr_file`.
-  SimProcess(const std::vector<std::string>& args, std::filesystem::path stderr_file);
-  ~SimProcess();
-  SimProcess(const SimProcess&) = delete;
-  SimProcess& operator=(const SimProcess&) = delete;
+  SimProcess(const std::vector<std::string>& args, const std::filesystem::path& stderr_file);
 
-  // Reads stdout until a line equal to `line` (true), EOF or the time-out (false).
-  bool wait_for_line(const std::string& line, std::chrono::milliseconds timeout);
-  // Everything read from stdout so far, plus what is left until EOF or the time-out.
+  // True once stdout holds a line equal to `line`; false at the time-out.
+  bool wait_for_line(const std::string& line, std::chrono::milliseconds timeout) {
+    return child_.wait_for_stdout_line(line, timeout);
+  }
+  // stdout when the process has exited, or as far as written at the time-out.
   std::string read_all_stdout(std::chrono::milliseconds timeout);
 
-  // Sends `signal` (unless the child has exited) and waits for the exit; the
-  // exit status (WEXITSTATUS) or 128 + signal number; nullopt on time-out
-  // (then the child is killed).
+  // Sends `signal` (0: none) unless the child has exited, and waits for the
+  // exit: the exit status or 128 + signal number; nullopt on time-out (then the
+  // child is killed).
   std::optional<int> signal_and_wait(int signal, std::chrono::milliseconds timeout);
   // Waits for the exit without signalling.
   std::optional<int> wait(std::chrono::milliseconds timeout) { return signal_and_wait(0, timeout); }
 
-  [[nodiscard]] std::string stderr_text() const;
+  [[nodiscard]] std::string stderr_text() const { return child_.stderr_text(); }
 
  private:
-  pid_t pid_ = -1;
-  int stdout_fd_ = -1;
-  std::string stdout_;
-  std::filesystem::path stderr_file_;
-  std::optional<int> status_;
+  test_support::ChildProcess child_;
 };
 
 // Runs the binary to completion (10 s at most); its stdout and exit status.

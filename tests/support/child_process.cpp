@@ -58,6 +58,9 @@ ChildProcess::ChildProcess(std::vector<std::string> argv, const std::filesystem:
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != parent) _exit(127);
     setpgid(0, 0);
+    sigset_t none;  // a signal the test blocks must still reach the child
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
     const int null_in = open("/dev/null", O_RDONLY);
     const int out = open(stdout_file_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     const int err = open(stderr_file_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -100,6 +103,16 @@ std::optional<int> ChildProcess::wait(std::chrono::milliseconds timeout) {
 
 bool ChildProcess::wait_for_stdout(const std::string& text, std::chrono::milliseconds timeout) const {
   return wait_for_text(stdout_file_, text, timeout);
+}
+
+bool ChildProcess::wait_for_stdout_line(const std::string& line, std::chrono::milliseconds timeout) const {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  const std::string framed = "\n" + line + "\n";
+  do {
+    if (("\n" + read_file(stdout_file_)).find(framed) != std::string::npos) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  } while (std::chrono::steady_clock::now() < deadline);
+  return false;
 }
 
 bool ChildProcess::wait_for_stderr(const std::string& text, std::chrono::milliseconds timeout) const {

@@ -31,6 +31,8 @@ class ChildProcess {
 
   // True once `text` appears in stdout (or stderr) within `timeout`.
   bool wait_for_stdout(const std::string& text, std::chrono::milliseconds timeout) const;
+  // True once stdout holds a whole line equal to `line` within `timeout`.
+  bool wait_for_stdout_line(const std::string& line, std::chrono::milliseconds timeout) const;
   bool wait_for_stderr(const std::string& text, std::chrono::milliseconds timeout) const;
 
   [[nodiscard]] std::string stdout_text() const;
