@@ -14,6 +14,10 @@ namespace {
 // A throttled batch is retried this often (with a slower pace) before its
 // devices count as refused for this sweep.
 constexpr int kThrottleRetries = 5;
+// A request without a reply is sent once more before its devices wait for the
+// next sweep: logins go at QoS 0 (protocol.md §3), and the platform's side of a
+// fresh connection may not be listening yet.
+constexpr int kTimeoutRetries = 1;
 
 std::string now_ms_string() {
   const auto now = std::chrono::system_clock::now().time_since_epoch();
@@ -74,9 +78,15 @@ asio::awaitable<Expected<PlatformReply>> Topology::send_login(std::span<const Su
 
 asio::awaitable<void> Topology::send_split(std::span<const Subdevice* const> batch, BatchSender send,
                                            const char* what, BatchOutcome& outcome) {
+  int timeouts = 0;
   for (int attempt = 0;; ++attempt) {
     auto reply = co_await (this->*send)(batch);
     if (!reply) {
+      if (reply.error().code == SubdevErrc::timed_out && timeouts < kTimeoutRetries) {
+        ++timeouts;
+        spdlog::info("{} of {} sub-device(s): no reply in time; asking again", what, batch.size());
+        continue;
+      }
       if (reply.error().code == SubdevErrc::timed_out) {
         // No answer is not a refusal of these devices; they are retried next sweep.
         spdlog::warn("{} of {} sub-device(s): no reply in time", what, batch.size());

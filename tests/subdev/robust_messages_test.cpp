@@ -93,3 +93,62 @@ TEST_CASE("malformed, stale and foreign messages are dropped and the right reply
   io.run_for(200ms);
   pool.join();
 }
+
+TEST_CASE("a login without a reply is sent once more, then its devices wait for the next pass", "[integration][sweep]") {
+  // How many login requests the platform ignores before it answers.
+  const int ignored = GENERATE(1, 2);
+  test_support::MosquittoBroker broker;
+  test_support::TempDir dir;
+  asio::io_context io;
+  asio::thread_pool pool(1);
+  transports::MqttSession gateway(io.get_executor(), pool.get_executor(), sweep_test::anonymous_session(broker.port(), "gw"));
+  transports::MqttSession platform(io.get_executor(), pool.get_executor(), sweep_test::anonymous_session(broker.port(), "platform"));
+
+  std::vector<config::SubdeviceConfig> entries(1);
+  entries[0].product_key = "a1SubProd1";
+  entries[0].device_name = "sub-0000";
+  entries[0].device_secret = config::Secret("s");
+  entries[0].version = "1.0.0";
+  entries[0].plugin = "copy";
+  subdev::Registry registry(entries);
+  subdev::DeviceStateStore state(dir.path());
+  subdev::SweeperOptions options;
+  options.query_timeout = 1s;
+  options.reply_timeout = 1s;
+  subdev::Sweeper sweeper(pool.get_executor(), gateway, {"a1GwProd01", "gw-0001"}, registry, state, options);
+  gateway.set_message_handler([&](std::string_view t, std::string_view p) { sweeper.on_message(t, p); });
+
+  int logins = 0;
+  platform.set_message_handler([&](std::string_view topic, std::string_view payload) {
+    const std::string reply_topic = std::string(topic) + "_reply";
+    const std::string id = field_id(payload);
+    if (topic.ends_with("/combine/batch_login") && ++logins <= ignored) return;
+    platform.async_publish(reply_topic, R"({"id":")" + id + R"(","code":200,"data":{}})", 0, asio::detached);
+  });
+
+  gateway.start();
+  platform.start();
+  subdev::PassReport report;
+  test_support::run_with_timeout(
+      io,
+      [](transports::MqttSession& p, subdev::Sweeper& s, subdev::PassReport& out) -> asio::awaitable<void> {
+        (void)co_await p.async_wait_connected(5s, asio::use_awaitable);
+        const std::vector<std::string> topics = {"/sys/+/+/thing/ota/firmware/get", "/sys/+/+/thing/topo/add",
+                                                 "/ext/session/+/+/combine/batch_login"};
+        (void)co_await p.async_subscribe(topics, 1, asio::use_awaitable);
+        out = co_await s.run_pass(5000ms);
+      }(platform, sweeper, report));
+
+  CHECK(logins == 2);  // never more than once again
+  if (ignored == 1) {
+    CHECK(report.visited == 1);
+    CHECK(report.not_logged_in == 0);
+  } else {
+    CHECK(report.visited == 0);
+    CHECK(report.not_logged_in == 1);
+  }
+  gateway.stop();
+  platform.stop();
+  io.run_for(200ms);
+  pool.join();
+}
