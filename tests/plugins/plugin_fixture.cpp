@@ -3,12 +3,12 @@
 #include <fstream>
 #include <functional>
 #include <random>
-#include <thread>
 
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
 
 #include "tests/support/run_with_timeout.hpp"
+#include "tests/support/wait_until.hpp"
 
 namespace otagw::plugin_tests {
 namespace {
@@ -122,17 +122,16 @@ std::map<std::string, std::string> read_env_dump(const std::filesystem::path& pa
 }
 
 bool process_gone(pid_t pid, std::chrono::milliseconds within) {
-  const auto deadline = std::chrono::steady_clock::now() + within;
   const auto stat = std::filesystem::path("/proc") / std::to_string(pid) / "stat";
-  for (;;) {
-    const std::string text = read_file(stat);
-    if (text.empty()) return true;
-    // "pid (comm) S ...": the state follows the last ')'.
-    const auto paren = text.rfind(')');
-    if (paren != std::string::npos && paren + 2 < text.size() && text[paren + 2] == 'Z') return true;
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
+  return test_support::wait_until(
+      [&stat] {
+        const std::string text = read_file(stat);
+        if (text.empty()) return true;
+        // "pid (comm) S ...": the state follows the last ')'.
+        const auto paren = text.rfind(')');
+        return paren != std::string::npos && paren + 2 < text.size() && text[paren + 2] == 'Z';
+      },
+      within, std::chrono::milliseconds(50));
 }
 
 }  // namespace otagw::plugin_tests

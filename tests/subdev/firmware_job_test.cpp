@@ -8,10 +8,10 @@
 
 #include <fstream>
 #include <sstream>
-#include <thread>
 
 #include "tests/subdev/cloud_fixture.hpp"
 #include "tests/subdev/firmware_host.hpp"
+#include "tests/support/wait_until.hpp"
 
 using namespace otagw::sweep_test;
 using namespace std::chrono_literals;
@@ -197,8 +197,7 @@ TEST_CASE("kill -9 mid-download: the restarted daemon resumes from the bytes on 
     const auto size = std::filesystem::file_size(staging, ec);
     return ec ? 0 : size;
   };
-  for (int i = 0; i < 1000 && staged() < 300000; ++i) std::this_thread::sleep_for(10ms);
-  REQUIRE(staged() >= 300000);
+  REQUIRE(otagw::test_support::wait_until([&staged] { return staged() >= 300000; }, 10s));
   REQUIRE(staged() < 1000000);
   cloud.kill_daemon();
   const std::string first_log = first.stderr_text();
@@ -227,8 +226,7 @@ TEST_CASE("kill -9 mid-flash: the restarted daemon finishes the job exactly once
   auto& first = cloud.start_once();
   REQUIRE(first.wait_for_stderr("flashing 2.0.0", 20s));
   // Kill once the plugin runs (it records each flash as it starts).
-  for (int i = 0; i < 2000 && !std::filesystem::exists(target / "flashes"); ++i) std::this_thread::sleep_for(10ms);
-  REQUIRE(std::filesystem::exists(target / "flashes"));
+  REQUIRE(otagw::test_support::wait_until([&target] { return std::filesystem::exists(target / "flashes"); }, 20s));
   cloud.kill_daemon();
   // The orphaned plugin goes on by itself: it finishes, or dies of SIGPIPE on
   // its next progress line. Either way the restarted daemon must end with
@@ -242,8 +240,7 @@ TEST_CASE("kill -9 mid-flash: the restarted daemon finishes the job exactly once
     }
     return false;
   };
-  for (int i = 0; i < 1000 && plugin_running(); ++i) std::this_thread::sleep_for(10ms);
-  REQUIRE_FALSE(plugin_running());
+  REQUIRE(otagw::test_support::wait_until([&plugin_running] { return !plugin_running(); }, 10s));
   const bool finished_before_restart = std::filesystem::exists(target / "VERSION");
   REQUIRE(cloud.run_once() == 0);
   const auto report = cloud.stop_sim_and_report();

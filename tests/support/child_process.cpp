@@ -1,5 +1,7 @@
 #include "tests/support/child_process.hpp"
 
+#include "tests/support/wait_until.hpp"
+
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -24,12 +26,7 @@ std::string read_file(const std::filesystem::path& path) {
 }
 
 bool wait_for_text(const std::filesystem::path& file, const std::string& text, std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  do {
-    if (read_file(file).find(text) != std::string::npos) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  } while (std::chrono::steady_clock::now() < deadline);
-  return false;
+  return wait_until([&] { return read_file(file).find(text) != std::string::npos; }, timeout);
 }
 
 }  // namespace
@@ -106,13 +103,8 @@ bool ChildProcess::wait_for_stdout(const std::string& text, std::chrono::millise
 }
 
 bool ChildProcess::wait_for_stdout_line(const std::string& line, std::chrono::milliseconds timeout) const {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
   const std::string framed = "\n" + line + "\n";
-  do {
-    if (("\n" + read_file(stdout_file_)).find(framed) != std::string::npos) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  } while (std::chrono::steady_clock::now() < deadline);
-  return false;
+  return wait_until([&] { return ("\n" + read_file(stdout_file_)).find(framed) != std::string::npos; }, timeout);
 }
 
 bool ChildProcess::wait_for_stderr(const std::string& text, std::chrono::milliseconds timeout) const {
