@@ -136,6 +136,30 @@ std::vector<std::string> topics(Topics&&... names) {
   return all;
 }
 
+// Logs the devices in over the connected gateway; each one's secret is
+// "s-" and what follows "dev-" in its name.
+asio::awaitable<void> log_in(GatewayClient& gw, const std::vector<std::string>& names) {
+  json devices = json::array();
+  for (const auto& dn : names) devices.push_back(subdevice_entry(kPk, dn, "s-" + dn.substr(4), false));
+  const json login = {{"id", "1"}, {"params", {{"signMethod", "hmacSha256"}, {"deviceList", devices}}}};
+  const std::string login_topic = session_topic("batch_login");
+  const auto logged_in = co_await gw.request(login_topic, login);
+  REQUIRE(logged_in);
+  REQUIRE((*logged_in)["code"] == 200);
+}
+
+// Each device's default-module query, and the data of its reply into `offers`.
+asio::awaitable<void> query_each(GatewayClient& gw, const std::vector<std::string>& names,
+                                 std::map<std::string, json>& offers) {
+  for (const auto& dn : names) {
+    const std::string topic = get_topic(dn);
+    const json request = query("q-" + dn);
+    const auto reply = co_await gw.request(topic, request);
+    REQUIRE(reply);
+    offers[dn] = (*reply)["data"];
+  }
+}
+
 }  // namespace
 
 TEST_CASE("packages are served over HTTPS and HTTP with Range, faults and correct digests", "[integration][cloudsim]") {
@@ -173,20 +197,8 @@ TEST_CASE("packages are served over HTTPS and HTTP with Range, faults and correc
     const std::vector<std::string> subscriptions =
         topics(session_topic("batch_login_reply"), "/sys/" + kPk + "/+/thing/ota/firmware/get_reply", upgrade);
     co_await gw.connect(subscriptions);
-    json devices = json::array();
-    for (const auto& dn : all_devices) devices.push_back(subdevice_entry(kPk, dn, "s-" + dn.substr(4), false));
-    const json login = {{"id", "1"}, {"params", {{"signMethod", "hmacSha256"}, {"deviceList", devices}}}};
-    const std::string login_topic = session_topic("batch_login");
-    const auto logged_in = co_await gw.request(login_topic, login);
-    REQUIRE(logged_in);
-    REQUIRE((*logged_in)["code"] == 200);
-    for (const auto& dn : queried) {
-      const std::string topic = get_topic(dn);
-      const json request = query("q-" + dn);
-      const auto reply = co_await gw.request(topic, request);
-      REQUIRE(reply);
-      offers[dn] = (*reply)["data"];
-    }
+    co_await log_in(gw, all_devices);
+    co_await query_each(gw, queried, offers);
     const std::string dev_a = get_topic("dev-a");
     const json mcu_query = query("q-mcu", "mcu");
     const auto mcu = co_await gw.request(dev_a, mcu_query);
@@ -369,21 +381,8 @@ TEST_CASE("serve: the firmware server on the ports and address given, named in t
     const std::vector<std::string> subscriptions =
         topics(session_topic("batch_login_reply"), "/sys/" + kPk + "/+/thing/ota/firmware/get_reply");
     co_await gw.connect(subscriptions);
-    json devices = json::array();
-    devices.push_back(subdevice_entry(kPk, "dev-p", "s-p", false));
-    devices.push_back(subdevice_entry(kPk, "dev-s", "s-s", false));
-    const json login = {{"id", "1"}, {"params", {{"signMethod", "hmacSha256"}, {"deviceList", devices}}}};
-    const std::string login_topic = session_topic("batch_login");
-    const auto logged_in = co_await gw.request(login_topic, login);
-    REQUIRE(logged_in);
-    REQUIRE((*logged_in)["code"] == 200);
-    for (const auto& dn : queried) {
-      const std::string topic = get_topic(dn);
-      const json request = query("q-" + dn);
-      const auto reply = co_await gw.request(topic, request);
-      REQUIRE(reply);
-      offers[dn] = (*reply)["data"];
-    }
+    co_await log_in(gw, queried);
+    co_await query_each(gw, queried, offers);
   }());
   const std::string plain_url = offers["dev-p"]["url"].get<std::string>();
   const std::string secure_url = offers["dev-s"]["url"].get<std::string>();

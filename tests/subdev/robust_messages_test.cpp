@@ -20,37 +20,75 @@ std::string field_id(std::string_view payload) {
   return nlohmann::json::parse(payload).at("id").get<std::string>();
 }
 
-}  // namespace
-
-TEST_CASE("malformed, stale and foreign messages are dropped and the right reply counts", "[integration][sweep]") {
+// One sub-device, the daemon's Sweeper and a platform session that the test
+// answers with; both on one broker.
+struct SweepHarness {
   test_support::MosquittoBroker broker;
   test_support::TempDir dir;
   asio::io_context io;
-  asio::thread_pool pool(1);
+  asio::thread_pool pool{1};
+  transports::MqttSession gateway{io.get_executor(), pool.get_executor(),
+                                  sweep_test::anonymous_session(broker.port(), "gw")};
+  transports::MqttSession platform{io.get_executor(), pool.get_executor(),
+                                   sweep_test::anonymous_session(broker.port(), "platform")};
+  subdev::Registry registry{one_device()};
+  subdev::DeviceStateStore state{dir.path()};
+  std::unique_ptr<subdev::Sweeper> sweeper;
 
-  transports::MqttSession gateway(io.get_executor(), pool.get_executor(), sweep_test::anonymous_session(broker.port(), "gw"));
-  transports::MqttSession platform(io.get_executor(), pool.get_executor(), sweep_test::anonymous_session(broker.port(), "platform"));
+  explicit SweepHarness(std::chrono::milliseconds timeouts) {
+    subdev::SweeperOptions options;
+    options.query_timeout = timeouts;
+    options.reply_timeout = timeouts;
+    sweeper = std::make_unique<subdev::Sweeper>(pool.get_executor(), gateway,
+                                                 subdev::GatewayIdentity{"a1GwProd01", "gw-0001"}, registry, state,
+                                                 options);
+    gateway.set_message_handler([this](std::string_view t, std::string_view p) { sweeper->on_message(t, p); });
+  }
+  ~SweepHarness() {
+    gateway.stop();
+    platform.stop();
+    io.run_for(200ms);
+    pool.join();
+  }
 
-  std::vector<config::SubdeviceConfig> entries(1);
-  entries[0].product_key = "a1SubProd1";
-  entries[0].device_name = "sub-0000";
-  entries[0].device_secret = config::Secret("s");
-  entries[0].version = "1.0.0";
-  entries[0].plugin = "copy";
-  subdev::Registry registry(entries);
-  subdev::DeviceStateStore state(dir.path());
-  subdev::SweeperOptions options;
-  options.query_timeout = 3s;
-  options.reply_timeout = 3s;
-  subdev::Sweeper sweeper(pool.get_executor(), gateway, {"a1GwProd01", "gw-0001"}, registry, state, options);
-  gateway.set_message_handler([&](std::string_view t, std::string_view p) { sweeper.on_message(t, p); });
+  static std::vector<config::SubdeviceConfig> one_device() {
+    std::vector<config::SubdeviceConfig> entries(1);
+    entries[0].product_key = "a1SubProd1";
+    entries[0].device_name = "sub-0000";
+    entries[0].device_secret = config::Secret("s");
+    entries[0].version = "1.0.0";
+    entries[0].plugin = "copy";
+    return entries;
+  }
 
+  // One pass, with the platform subscribed to what the gateway sends.
+  subdev::PassReport run_pass() {
+    gateway.start();
+    platform.start();
+    subdev::PassReport report;
+    test_support::run_with_timeout(
+        io,
+        [](transports::MqttSession& p, subdev::Sweeper& s, subdev::PassReport& out) -> asio::awaitable<void> {
+          (void)co_await p.async_wait_connected(5s, asio::use_awaitable);
+          const std::vector<std::string> topics = {"/sys/+/+/thing/ota/firmware/get", "/sys/+/+/thing/topo/add",
+                                                   "/ext/session/+/+/combine/batch_login"};
+          (void)co_await p.async_subscribe(topics, 1, asio::use_awaitable);
+          out = co_await s.run_pass(5000ms);
+        }(platform, *sweeper, report));
+    return report;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("malformed, stale and foreign messages are dropped and the right reply counts", "[integration][sweep]") {
+  SweepHarness h(3s);
   int queries = 0;
-  platform.set_message_handler([&](std::string_view topic, std::string_view payload) {
+  h.platform.set_message_handler([&](std::string_view topic, std::string_view payload) {
     const std::string reply_topic = std::string(topic) + "_reply";
     const std::string id = field_id(payload);
     if (!topic.ends_with("/thing/ota/firmware/get")) {  // topology add, login: accept
-      platform.async_publish(reply_topic, R"({"id":")" + id + R"(","code":200,"data":[]})", 0, asio::detached);
+      h.platform.async_publish(reply_topic, R"({"id":")" + id + R"(","code":200,"data":[]})", 0, asio::detached);
       return;
     }
     ++queries;
@@ -61,84 +99,36 @@ TEST_CASE("malformed, stale and foreign messages are dropped and the right reply
         R"({"code":200,"data":{}})",
         R"([1,2,3])",
     };
-    for (const auto& message : junk) platform.async_publish(reply_topic, message, 0, asio::detached);
+    for (const auto& message : junk) h.platform.async_publish(reply_topic, message, 0, asio::detached);
     // A push for a device whose channel is not active: routed, then refused.
-    sweeper.on_message("/ota/device/upgrade/a1SubProd1/ghost",
-                       R"({"code":"1000","id":1,"data":{"version":"6.6.6","size":1,"url":"https://x/z"}})");
-    platform.async_publish(reply_topic, R"({"id":")" + id + R"(","code":200,"data":{}})", 0, asio::detached);
+    h.sweeper->on_message("/ota/device/upgrade/a1SubProd1/ghost",
+                          R"({"code":"1000","id":1,"data":{"version":"6.6.6","size":1,"url":"https://x/z"}})");
+    h.platform.async_publish(reply_topic, R"({"id":")" + id + R"(","code":200,"data":{}})", 0, asio::detached);
   });
 
-  gateway.start();
-  platform.start();
-  subdev::PassReport report;
-  test_support::run_with_timeout(
-      io,
-      [](transports::MqttSession& p, subdev::Sweeper& s, subdev::PassReport& out) -> asio::awaitable<void> {
-        (void)co_await p.async_wait_connected(5s, asio::use_awaitable);
-        const std::vector<std::string> topics = {"/sys/+/+/thing/ota/firmware/get", "/sys/+/+/thing/topo/add",
-                                                 "/ext/session/+/+/combine/batch_login"};
-        (void)co_await p.async_subscribe(topics, 1, asio::use_awaitable);
-        out = co_await s.run_pass(5000ms);
-      }(platform, sweeper, report));
-
+  const subdev::PassReport report = h.run_pass();
   CHECK(queries == 1);
   CHECK(report.complete);
   CHECK(report.visited == 1);
   CHECK(report.up_to_date == 1);  // the junk "offer" with the stale id never counted
   CHECK(report.offers == 0);
   CHECK(report.failed == 0);
-  CHECK(state.find("a1SubProd1.sub-0000")->last_result == "up_to_date");
-  gateway.stop();
-  platform.stop();
-  io.run_for(200ms);
-  pool.join();
+  CHECK(h.state.find("a1SubProd1.sub-0000")->last_result == "up_to_date");
 }
 
 TEST_CASE("a login without a reply is sent once more, then its devices wait for the next pass", "[integration][sweep]") {
   // How many login requests the platform ignores before it answers.
   const int ignored = GENERATE(1, 2);
-  test_support::MosquittoBroker broker;
-  test_support::TempDir dir;
-  asio::io_context io;
-  asio::thread_pool pool(1);
-  transports::MqttSession gateway(io.get_executor(), pool.get_executor(), sweep_test::anonymous_session(broker.port(), "gw"));
-  transports::MqttSession platform(io.get_executor(), pool.get_executor(), sweep_test::anonymous_session(broker.port(), "platform"));
-
-  std::vector<config::SubdeviceConfig> entries(1);
-  entries[0].product_key = "a1SubProd1";
-  entries[0].device_name = "sub-0000";
-  entries[0].device_secret = config::Secret("s");
-  entries[0].version = "1.0.0";
-  entries[0].plugin = "copy";
-  subdev::Registry registry(entries);
-  subdev::DeviceStateStore state(dir.path());
-  subdev::SweeperOptions options;
-  options.query_timeout = 1s;
-  options.reply_timeout = 1s;
-  subdev::Sweeper sweeper(pool.get_executor(), gateway, {"a1GwProd01", "gw-0001"}, registry, state, options);
-  gateway.set_message_handler([&](std::string_view t, std::string_view p) { sweeper.on_message(t, p); });
-
+  SweepHarness h(1s);
   int logins = 0;
-  platform.set_message_handler([&](std::string_view topic, std::string_view payload) {
+  h.platform.set_message_handler([&](std::string_view topic, std::string_view payload) {
     const std::string reply_topic = std::string(topic) + "_reply";
     const std::string id = field_id(payload);
     if (topic.ends_with("/combine/batch_login") && ++logins <= ignored) return;
-    platform.async_publish(reply_topic, R"({"id":")" + id + R"(","code":200,"data":{}})", 0, asio::detached);
+    h.platform.async_publish(reply_topic, R"({"id":")" + id + R"(","code":200,"data":{}})", 0, asio::detached);
   });
 
-  gateway.start();
-  platform.start();
-  subdev::PassReport report;
-  test_support::run_with_timeout(
-      io,
-      [](transports::MqttSession& p, subdev::Sweeper& s, subdev::PassReport& out) -> asio::awaitable<void> {
-        (void)co_await p.async_wait_connected(5s, asio::use_awaitable);
-        const std::vector<std::string> topics = {"/sys/+/+/thing/ota/firmware/get", "/sys/+/+/thing/topo/add",
-                                                 "/ext/session/+/+/combine/batch_login"};
-        (void)co_await p.async_subscribe(topics, 1, asio::use_awaitable);
-        out = co_await s.run_pass(5000ms);
-      }(platform, sweeper, report));
-
+  const subdev::PassReport report = h.run_pass();
   CHECK(logins == 2);  // never more than once again
   if (ignored == 1) {
     CHECK(report.visited == 1);
@@ -147,8 +137,4 @@ TEST_CASE("a login without a reply is sent once more, then its devices wait for 
     CHECK(report.visited == 0);
     CHECK(report.not_logged_in == 1);
   }
-  gateway.stop();
-  platform.stop();
-  io.run_for(200ms);
-  pool.join();
 }
