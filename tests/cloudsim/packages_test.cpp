@@ -136,6 +136,16 @@ std::vector<std::string> topics(Topics&&... names) {
   return all;
 }
 
+// The auth plugin with the gateway's line and the simulator's platform login.
+test_support::BrokerOptions broker_with_gateway() {
+  test_support::BrokerOptions options;
+  options.auth = true;
+  options.devices.push_back({kGwPk, kGwDn, kGwSecret});
+  options.platform_username = "platform";
+  options.platform_password = "platform-secret";
+  return options;
+}
+
 // Logs the devices in over the connected gateway; each one's secret is
 // "s-" and what follows "dev-" in its name.
 asio::awaitable<void> log_in(GatewayClient& gw, const std::vector<std::string>& names) {
@@ -168,12 +178,7 @@ TEST_CASE("packages are served over HTTPS and HTTP with Range, faults and correc
   std::ofstream(dir.path() / "image.bin", std::ios::binary) << file_bytes;
   std::ofstream(dir.path() / "scenario.yaml") << kScenario;
 
-  test_support::BrokerOptions options;
-  options.auth = true;
-  options.devices.push_back({kGwPk, kGwDn, kGwSecret});
-  options.platform_username = "platform";
-  options.platform_password = "platform-secret";
-  test_support::MosquittoBroker broker(options);
+  test_support::MosquittoBroker broker(broker_with_gateway());
   SimProcess sim({"serve", "--scenario", (dir.path() / "scenario.yaml").string(), "--broker-port",
                   std::to_string(broker.port()), "--username", "platform", "--password", "platform-secret",
                   "--report", (dir.path() / "report.json").string(), "--work-dir", (dir.path() / "work").string()},
@@ -356,12 +361,7 @@ TEST_CASE("serve: the firmware server on the ports and address given, named in t
   const std::uint16_t http_port = test_support::free_loopback_port();
   std::uint16_t https_port = test_support::free_loopback_port();
   while (https_port == http_port) https_port = test_support::free_loopback_port();
-  test_support::BrokerOptions options;
-  options.auth = true;
-  options.devices.push_back({kGwPk, kGwDn, kGwSecret});
-  options.platform_username = "platform";
-  options.platform_password = "platform-secret";
-  test_support::MosquittoBroker broker(options);
+  test_support::MosquittoBroker broker(broker_with_gateway());
   const std::vector<std::string> serve = {"serve", "--scenario", (dir.path() / "scenario.yaml").string(),
                                           "--broker-port", std::to_string(broker.port()), "--username", "platform",
                                           "--password", "platform-secret", "--firmware-host", "127.0.0.1",
