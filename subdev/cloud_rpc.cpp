@@ -33,7 +33,9 @@ asio::awaitable<Expected<PlatformReply>> CloudRpc::call(std::string topic, nlohm
 
   auto reply = co_await slot.wait_for(timeout);
   if (reply) co_return std::move(*reply);
-  if (session_.state() != transports::MqttState::connected) co_return make_error(SubdevErrc::connection_lost, topic);
+  if (slot.woken() || session_.state() != transports::MqttState::connected) {
+    co_return make_error(SubdevErrc::connection_lost, topic);
+  }
   co_return make_error(SubdevErrc::timed_out, topic);
 }
 

@@ -328,7 +328,6 @@ asio::awaitable<JobOutcome> FirmwareJobs::run(const Subdevice& device, const Mod
   // Verify what is on disk, whatever the transfer said: a kept or linked file
   // must match too. Nothing unverified reaches a plugin.
   const auto method = *transports::parse_digest_method(record.sign_method);
-  keep_only_in_cache(record.files);
   for (const JobFile& file : record.files) {
     const auto path = image_dir / file.name;
     std::error_code missing;
@@ -350,6 +349,7 @@ asio::awaitable<JobOutcome> FirmwareJobs::run(const Subdevice& device, const Mod
       std::filesystem::create_hard_link(path, shared_image(file.sign), ignored);
     }
   }
+  keep_only_in_cache(record.files);  // every file verified: the previous package can go
   if (record.multi_file) {
     nlohmann::json manifest = {{"files", nlohmann::json::array()}};
     for (const JobFile& file : record.files) {

@@ -76,7 +76,7 @@ class OtaChannel {
     QueryOutcome outcome;
     std::optional<FirmwareOffer> offer;
     std::string detail;
-    bool unusable_offer;  // an offer the gateway cannot take: reported as step -1 when jobs run
+    bool unusable_offer = false;  // an offer the gateway cannot take: reported as step -1 when jobs run
   };
 
   asio::awaitable<std::error_code> report_version(const Subdevice& device, const ModuleSpec& module,

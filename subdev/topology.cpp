@@ -79,7 +79,8 @@ asio::awaitable<Expected<PlatformReply>> Topology::send_login(std::span<const Su
 asio::awaitable<void> Topology::send_split(std::span<const Subdevice* const> batch, BatchSender send,
                                            const char* what, BatchOutcome& outcome) {
   int timeouts = 0;
-  for (int attempt = 0;; ++attempt) {
+  int throttled = 0;
+  for (;;) {
     auto reply = co_await (this->*send)(batch);
     if (!reply) {
       if (reply.error().code == SubdevErrc::timed_out && timeouts < kTimeoutRetries) {
@@ -100,7 +101,8 @@ asio::awaitable<void> Topology::send_split(std::span<const Subdevice* const> bat
       outcome.accepted.insert(outcome.accepted.end(), batch.begin(), batch.end());
       co_return;
     }
-    if (reply->code == kCodeThrottled && attempt < kThrottleRetries) {
+    if (reply->code == kCodeThrottled && throttled < kThrottleRetries) {
+      ++throttled;
       login_pacer_.slow_down();
       continue;
     }

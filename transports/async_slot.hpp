@@ -28,6 +28,8 @@ class AsyncSlot {
   }
 
   [[nodiscard]] bool has_value() const noexcept { return value_.has_value(); }
+  // wake() was called: a wait that ended without a value was cut short, not timed out.
+  [[nodiscard]] bool woken() const noexcept { return woken_; }
 
   // The value, or nullopt after `timeout` or wake().
   asio::awaitable<std::optional<T>> wait_for(std::chrono::steady_clock::duration timeout) {

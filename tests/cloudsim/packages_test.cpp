@@ -358,18 +358,27 @@ TEST_CASE("serve: the firmware server on the ports and address given, named in t
          " modules: {default: {package: plain}}}\n"
          "  - {product_key: a1SubProd1, device_name: dev-s, device_secret: s-s, topology: present,"
          " modules: {default: {package: secure}}}\n";
-  const std::uint16_t http_port = test_support::free_loopback_port();
-  std::uint16_t https_port = test_support::free_loopback_port();
-  while (https_port == http_port) https_port = test_support::free_loopback_port();
   test_support::MosquittoBroker broker(broker_with_gateway());
-  const std::vector<std::string> serve = {"serve", "--scenario", (dir.path() / "scenario.yaml").string(),
-                                          "--broker-port", std::to_string(broker.port()), "--username", "platform",
-                                          "--password", "platform-secret", "--firmware-host", "127.0.0.1",
-                                          "--http-port", std::to_string(http_port), "--https-port",
-                                          std::to_string(https_port), "--work-dir", (dir.path() / "work").string()};
-  SimProcess sim(serve, dir.path() / "sim.err");
-  const bool ready = sim.wait_for_line("ready", 10s);
-  INFO(sim.stderr_text());
+  // Free ports are only likely to stay free (parallel tests pick them too):
+  // another pair when one was taken meanwhile.
+  std::uint16_t http_port = 0;
+  std::uint16_t https_port = 0;
+  std::vector<std::string> serve;
+  std::optional<SimProcess> sim;
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    http_port = test_support::free_loopback_port();
+    do {
+      https_port = test_support::free_loopback_port();
+    } while (https_port == http_port);
+    serve = {"serve", "--scenario", (dir.path() / "scenario.yaml").string(), "--broker-port",
+             std::to_string(broker.port()), "--username", "platform", "--password", "platform-secret",
+             "--firmware-host", "127.0.0.1", "--http-port", std::to_string(http_port), "--https-port",
+             std::to_string(https_port), "--work-dir", (dir.path() / "work").string()};
+    sim.emplace(serve, dir.path() / "sim.err");
+    if (sim->wait_for_line("ready", 10s) || sim->stderr_text().find("in use") == std::string::npos) break;
+  }
+  const bool ready = sim->wait_for_line("ready", 0ms);
+  INFO(sim->stderr_text());
   REQUIRE(ready);
 
   asio::io_context io;
@@ -407,15 +416,20 @@ TEST_CASE("serve: the firmware server on the ports and address given, named in t
   }
   SECTION("an address that is not IPv4, or a bad port, is a usage error") {
     auto bad_host = serve;
-    bad_host[10] = "gateway.local";
-    auto result = run_sim(bad_host, dir.path());
-    CHECK(result.status == 2);
-    CHECK(result.err.find("--firmware-host: expected an IPv4 address") != std::string::npos);
+    for (const char* host : {"gateway.local", "0.0.0.0", "255.255.255.255", "239.1.2.3"}) {
+      INFO(host);
+      bad_host[10] = host;
+      const auto refused = run_sim(bad_host, dir.path());
+      CHECK(refused.status == 2);
+      CHECK(refused.err.find("--firmware-host: expected this machine's IPv4 address") != std::string::npos);
+    }
+    auto result = run_sim(serve, dir.path());  // (the port is taken: exit 1, not a usage error)
+    CHECK(result.status == 1);
     auto bad_port = serve;
     bad_port[12] = "70000";
     result = run_sim(bad_port, dir.path());
     CHECK(result.status == 2);
     CHECK(result.err.find("--http-port: expected a port number") != std::string::npos);
   }
-  CHECK(sim.signal_and_wait(SIGTERM, 10s) == 0);
+  CHECK(sim->signal_and_wait(SIGTERM, 10s) == 0);
 }

@@ -178,12 +178,19 @@ TEST_CASE("the image cache of a pass holds the last verified package only", "[in
     }
     return names;
   };
+  nlohmann::json corrupt = offer_b;
+  corrupt["version"] = "3.0.1";
+  corrupt["sign"] = a.sha256;  // b's bytes under a's digest: fails verification
   CHECK(h.offer(offer_a) == subdev::JobOutcome::installed);
   CHECK(cached() == std::vector<std::string>{a.sha256});
+  CHECK(h.offer(corrupt) == subdev::JobOutcome::failed);
+  CHECK(cached() == std::vector<std::string>{a.sha256});  // a failed package lets nothing go
+  CHECK(h.offer(offer_a) == subdev::JobOutcome::installed);
+  CHECK(h.host.requests(a) == 1);
   CHECK(h.offer(offer_b) == subdev::JobOutcome::installed);
   CHECK(cached() == std::vector<std::string>{b.sha256});  // a's image is no longer kept alive
   CHECK(h.offer(offer_b) == subdev::JobOutcome::installed);
-  CHECK(h.host.requests(b) == 1);  // the next job of b took it from the cache
+  CHECK(h.host.requests(b) == 2);  // the corrupt offer's download, then b: the next job of b took it from the cache
   CHECK(h.offer(offer_a) == subdev::JobOutcome::installed);
   CHECK(h.host.requests(a) == 2);  // a was downloaded again
   CHECK(read(h.dir.path() / "target" / "image") == read(a.file));

@@ -35,10 +35,18 @@ struct SweepHarness {
   subdev::DeviceStateStore state{dir.path()};
   std::unique_ptr<subdev::Sweeper> sweeper;
 
-  explicit SweepHarness(std::chrono::milliseconds timeouts) {
+  // `with_jobs`: offers become firmware jobs (the recorder plugin as "copy").
+  explicit SweepHarness(std::chrono::milliseconds timeouts, bool with_jobs = false) {
     subdev::SweeperOptions options;
     options.query_timeout = timeouts;
     options.reply_timeout = timeouts;
+    if (with_jobs) {
+      config::PluginConfig recorder;
+      recorder.name = "copy";
+      recorder.path = std::string(OTAGW_SOURCE_DIR) + "/tests/subdev/plugins/recorder";
+      options.plugins.emplace("copy", recorder);
+      options.jobs.state_dir = dir.path();
+    }
     sweeper = std::make_unique<subdev::Sweeper>(pool.get_executor(), gateway,
                                                  subdev::GatewayIdentity{"a1GwProd01", "gw-0001"}, registry, state,
                                                  options);
@@ -71,7 +79,7 @@ struct SweepHarness {
         [](transports::MqttSession& p, subdev::Sweeper& s, subdev::PassReport& out) -> asio::awaitable<void> {
           (void)co_await p.async_wait_connected(5s, asio::use_awaitable);
           const std::vector<std::string> topics = {"/sys/+/+/thing/ota/firmware/get", "/sys/+/+/thing/topo/add",
-                                                   "/ext/session/+/+/combine/batch_login"};
+                                                   "/ext/session/+/+/combine/batch_login", "/ota/device/progress/+/+"};
           (void)co_await p.async_subscribe(topics, 1, asio::use_awaitable);
           out = co_await s.run_pass(5000ms);
         }(platform, *sweeper, report));
@@ -137,4 +145,32 @@ TEST_CASE("a login without a reply is sent once more, then its devices wait for 
     CHECK(report.visited == 0);
     CHECK(report.not_logged_in == 1);
   }
+}
+
+TEST_CASE("an offer the gateway cannot use is reported as step -1 and never downloaded", "[integration][sweep]") {
+  SweepHarness h(3s, true);
+  std::vector<nlohmann::json> progress;
+  h.platform.set_message_handler([&](std::string_view topic, std::string_view payload) {
+    if (topic.starts_with("/ota/device/progress/")) {
+      progress.push_back(nlohmann::json::parse(payload));
+      return;
+    }
+    const std::string reply_topic = std::string(topic) + "_reply";
+    const std::string id = field_id(payload);
+    if (topic.ends_with("/thing/ota/firmware/get")) {  // no url, no size, no sign
+      h.platform.async_publish(reply_topic, R"({"id":")" + id + R"(","code":200,"data":{"version":"2.0.0"}})", 0,
+                               asio::detached);
+      return;
+    }
+    h.platform.async_publish(reply_topic, R"({"id":")" + id + R"(","code":200,"data":{}})", 0, asio::detached);
+  });
+
+  const subdev::PassReport report = h.run_pass();
+  CHECK(report.visited == 1);
+  CHECK(report.failed == 1);
+  CHECK(report.offers == 0);
+  REQUIRE(progress.size() == 1);
+  CHECK(progress[0]["params"]["step"] == "-1");
+  CHECK(progress[0]["params"]["desc"].get<std::string>().find("unusable offer") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(h.dir.path() / "target"));
 }

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -25,8 +26,25 @@ std::string read_file(const std::filesystem::path& path) {
   return text.str();
 }
 
-bool wait_for_text(const std::filesystem::path& file, const std::string& text, std::chrono::milliseconds timeout) {
-  return wait_until([&] { return read_file(file).find(text) != std::string::npos; }, timeout);
+// True when the child has exited (a zombie, looked at without reaping it, or
+// already reaped by wait()).
+bool has_exited(pid_t pid) {
+  siginfo_t info{};
+  if (::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) != 0) return errno == ECHILD;
+  return info.si_pid == pid;
+}
+
+// Polls until `found` holds, the time-out, or the child's exit (then a last look: what
+// it wrote before it went counts).
+template <typename Found>
+bool wait_for_output(pid_t pid, Found found, std::chrono::milliseconds timeout) {
+  (void)wait_until([&] { return found() || has_exited(pid); }, timeout);
+  return found();
+}
+
+bool wait_for_text(pid_t pid, const std::filesystem::path& file, const std::string& text,
+                   std::chrono::milliseconds timeout) {
+  return wait_for_output(pid, [&] { return read_file(file).find(text) != std::string::npos; }, timeout);
 }
 
 }  // namespace
@@ -99,16 +117,17 @@ std::optional<int> ChildProcess::wait(std::chrono::milliseconds timeout) {
 }
 
 bool ChildProcess::wait_for_stdout(const std::string& text, std::chrono::milliseconds timeout) const {
-  return wait_for_text(stdout_file_, text, timeout);
+  return wait_for_text(pid_, stdout_file_, text, timeout);
 }
 
 bool ChildProcess::wait_for_stdout_line(const std::string& line, std::chrono::milliseconds timeout) const {
   const std::string framed = "\n" + line + "\n";
-  return wait_until([&] { return ("\n" + read_file(stdout_file_)).find(framed) != std::string::npos; }, timeout);
+  return wait_for_output(
+      pid_, [&] { return ("\n" + read_file(stdout_file_)).find(framed) != std::string::npos; }, timeout);
 }
 
 bool ChildProcess::wait_for_stderr(const std::string& text, std::chrono::milliseconds timeout) const {
-  return wait_for_text(stderr_file_, text, timeout);
+  return wait_for_text(pid_, stderr_file_, text, timeout);
 }
 
 std::string ChildProcess::stdout_text() const { return read_file(stdout_file_); }

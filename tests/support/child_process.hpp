@@ -29,7 +29,8 @@ class ChildProcess {
   // The exit status (exit code, or 128 + signal), or nullopt on time-out.
   std::optional<int> wait(std::chrono::milliseconds timeout);
 
-  // True once `text` appears in stdout (or stderr) within `timeout`.
+  // True once `text` appears in stdout (or stderr) within `timeout`; false
+  // early when the child exits without having written it.
   bool wait_for_stdout(const std::string& text, std::chrono::milliseconds timeout) const;
   // True once stdout holds a whole line equal to `line` within `timeout`.
   bool wait_for_stdout_line(const std::string& line, std::chrono::milliseconds timeout) const;

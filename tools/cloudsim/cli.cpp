@@ -28,7 +28,8 @@ constexpr std::string_view kUsage =
     "      'firmware-ca PATH' (when packages are served over HTTPS), then 'ready' once\n"
     "      subscribed; on SIGTERM/SIGINT writes the JSON report (--report) and exits 0, or 3\n"
     "      when an expectation of the scenario failed.\n"
-    "      Exit 1: no connection within 10 s; exit 2: bad usage or scenario.\n"
+    "      Exit 1: no connection within 10 s, the login refused, or a package or firmware\n"
+    "      port that cannot be served; exit 2: bad usage or scenario.\n"
     "      The firmware server listens on --firmware-host (default 127.0.0.1), which the\n"
     "      offers' URLs name; ports 80 and 443 are left out of the URLs (the Linkkit v3.2\n"
     "      SDK cannot fetch a URL with a port).\n"
@@ -44,9 +45,13 @@ std::optional<std::uint16_t> port_number(const std::string& text) {
   return static_cast<std::uint16_t>(number);
 }
 
-bool is_ipv4_address(const std::string& text) {
+// An address a device can fetch from: it is also the offers' URL host, so not
+// 0.0.0.0 ("listen everywhere"), broadcast or multicast.
+bool is_unicast_ipv4(const std::string& text) {
   in_addr address{};
-  return ::inet_pton(AF_INET, text.c_str(), &address) == 1;
+  if (::inet_pton(AF_INET, text.c_str(), &address) != 1) return false;
+  const std::uint32_t host_order = ntohl(address.s_addr);
+  return host_order != 0 && host_order != 0xffffffffU && (host_order >> 28) != 0xe;
 }
 
 bool valid_level(const std::string& level) {
@@ -237,8 +242,9 @@ CliResult parse_command_line(std::span<const std::string_view> args) {
 
   serve.scenario = *scenario;
   if (firmware_host) {
-    if (!is_ipv4_address(*firmware_host)) {
-      error = "--firmware-host: expected an IPv4 address (e.g. 192.168.1.10), got '" + *firmware_host + "'";
+    if (!is_unicast_ipv4(*firmware_host)) {
+      error = "--firmware-host: expected this machine's IPv4 address as devices reach it (e.g. 192.168.1.10; "
+              "not 0.0.0.0, broadcast or multicast), got '" + *firmware_host + "'";
       return result;
     }
     serve.firmware.host = *firmware_host;
