@@ -541,3 +541,40 @@ TEST_CASE("throughput: 2000 devices log in and query their firmware", "[.][bench
   CHECK(report["counters"]["queries"] == kDevices);
   CHECK(report["violations"].empty());
 }
+
+TEST_CASE("the gateway's disconnect takes its sub-devices offline until they are logged in again", "[integration][cloudsim]") {
+  SimFixture f;
+  const std::vector<std::string> subscriptions =
+      topics(session_topic("batch_login_reply"), get_topic(kPk, "fw-none") + "_reply");
+  const json login = login_request("1", list(sub("fw-none", "secret-fw-none", false)));
+  auto first = f.gateway();
+  run_with_timeout(f.io, [&]() -> asio::awaitable<void> {
+    co_await first.connect(subscriptions);
+    const auto logged_in = co_await first.request(session_topic("batch_login"), login);
+    REQUIRE(logged_in);
+    REQUIRE((*logged_in)["code"] == 200);
+    const auto reply = co_await first.request(get_topic(kPk, "fw-none"), query("2"));
+    REQUIRE(reply);
+    first.session().stop();
+  }());
+  // The same gateway again: its sub-device must be logged in anew before it queries.
+  auto second = f.gateway();
+  run_with_timeout(f.io, [&]() -> asio::awaitable<void> {
+    co_await second.connect(subscriptions);
+    auto reply = co_await second.request(get_topic(kPk, "fw-none"), query("3"));
+    REQUIRE(reply);  // answered all the same, and noted
+    const auto logged_in = co_await second.request(session_topic("batch_login"), login);
+    REQUIRE(logged_in);
+    REQUIRE((*logged_in)["code"] == 200);
+    reply = co_await second.request(get_topic(kPk, "fw-none"), query("4"));
+    REQUIRE(reply);
+    second.session().stop();
+  }());
+  const auto report = f.stop_and_report();
+  CHECK(report["counters"]["gateway_disconnects"] >= 1);
+  const auto& violations = report["violations"];
+  REQUIRE(violations.size() == 1);
+  CHECK(violations[0]["topic"] == get_topic(kPk, "fw-none"));
+  CHECK(violations[0]["what"].get<std::string>().find("offline device") != std::string::npos);
+  CHECK(device_in(report, kPk, "fw-none")["logins"] == 2);
+}

@@ -78,6 +78,7 @@ class DeviceRegistry {
   // nullptr when unknown. Pointers stay valid for the registry's lifetime.
   [[nodiscard]] DeviceState* find(std::string_view product_key, std::string_view device_name) noexcept;
   [[nodiscard]] const std::vector<DeviceState>& all() const noexcept { return devices_; }
+  [[nodiscard]] std::vector<DeviceState>& all() noexcept { return devices_; }
 
  private:
   struct Key {

@@ -14,8 +14,12 @@ Platform::Platform(const Scenario& scenario, Outbox& outbox, Clock::time_point s
     : state_(scenario, outbox, started) {}
 
 void Platform::on_message(std::string_view topic, std::string_view payload, Clock::time_point now) {
-  ++state_.counters.messages;
   const Inbound in{topic, classify_topic(topic), now};
+  if (in.match.kind == TopicKind::device_disconnected) {
+    // The broker's news, not a device's message: not counted or logged as one.
+    return handle_device_disconnected(state_, in);
+  }
+  ++state_.counters.messages;
   if (spdlog::should_log(spdlog::level::debug)) {
     spdlog::debug("<- {} ({} bytes): {}", topic.substr(0, 200), payload.size(), payload.substr(0, 300));
   }
@@ -29,6 +33,7 @@ void Platform::on_message(std::string_view topic, std::string_view payload, Cloc
       case TopicKind::inform: return handle_inform(state_, in, payload);
       case TopicKind::progress: return handle_progress(state_, in, payload);
       case TopicKind::legacy_request: return handle_legacy_request(state_, in, payload);
+      case TopicKind::device_disconnected: return;  // handled above
       case TopicKind::unknown:
         ++state_.counters.unknown_topics;
         return state_.violation(in, "a topic the platform does not serve");
@@ -39,5 +44,7 @@ void Platform::on_message(std::string_view topic, std::string_view payload, Cloc
     state_.violation(in, std::string("internal error handling the message: ") + e.what());
   }
 }
+
+void Platform::on_broker_lost() { take_all_offline(state_, "the simulator lost the broker"); }
 
 }  // namespace otagw::cloudsim

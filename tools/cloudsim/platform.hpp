@@ -22,6 +22,9 @@ class Platform {
   Platform(const Scenario& scenario, Outbox& outbox, Clock::time_point started = Clock::now());
 
   void on_message(std::string_view topic, std::string_view payload, Clock::time_point now = Clock::now());
+  // The simulator's own broker connection dropped: the gateway's went with it,
+  // so every sub-device is offline until it is logged in again.
+  void on_broker_lost();
 
   [[nodiscard]] const SimState& state() const noexcept { return state_; }
 

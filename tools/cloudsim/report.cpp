@@ -113,6 +113,7 @@ nlohmann::json make_report(const SimState& state, Clock::time_point now) {
            {"login_requests", c.login_requests},
            {"logout_requests", c.logout_requests},
            {"throttled", c.throttled},
+           {"gateway_disconnects", c.gateway_disconnects},
            {"queries", c.queries},
            {"informs", c.informs},
            {"progress", c.progress},

@@ -132,4 +132,19 @@ void handle_batch_logout(SimState& state, const Inbound& in, std::string_view pa
   state.reply(in, request->id_json, codes::kSuccess, render_device_list(logged_out), "success");
 }
 
+void handle_device_disconnected(SimState& state, const Inbound& in) {
+  if (!state.is_gateway(in.match.product_key, in.match.device_name)) return;
+  take_all_offline(state, "the gateway's connection ended");
+}
+
+void take_all_offline(SimState& state, std::string_view why) {
+  ++state.counters.gateway_disconnects;
+  std::size_t went = 0;
+  for (auto& device : state.devices.all()) {
+    if (device.online) ++went;
+    device.online = false;
+  }
+  spdlog::info("{}: {} sub-device(s) offline until logged in again", why, went);
+}
+
 }  // namespace otagw::cloudsim

@@ -18,4 +18,10 @@ void handle_login(SimState& state, const Inbound& in, std::string_view payload, 
 // combine/batch_logout, params [{"productKey","deviceName"}]: offline, 200.
 void handle_batch_logout(SimState& state, const Inbound& in, std::string_view payload);
 
+// The gateway's MQTT connection ended ($otagw/disconnected/{gpk}/{gdn} from the broker
+// plugin, or the simulator lost the broker itself): as on the platform, every sub-device
+// is offline until the gateway logs it in again. Another device's end changes nothing.
+void handle_device_disconnected(SimState& state, const Inbound& in);
+void take_all_offline(SimState& state, std::string_view why);
+
 }  // namespace otagw::cloudsim

@@ -112,6 +112,7 @@ class SimServer::Impl final : public Outbox, public std::enable_shared_from_this
     }
     if (state == transports::MqttState::connected && serving_ && session_.connection_count() != subscribed_on_) {
       spdlog::warn("reconnected to the broker: subscribing again");
+      platform_.on_broker_lost();
       subscribe();
     }
   }

@@ -32,6 +32,7 @@ struct Counters {
   std::uint64_t pushes = 0;             // upgrade messages published
   std::uint64_t replies = 0;            // *_reply messages published
   std::uint64_t unknown_topics = 0;
+  std::uint64_t gateway_disconnects = 0;  // the gateway's MQTT connection ended (or the broker's)
 };
 
 // The message being handled.

@@ -40,6 +40,7 @@ std::vector<std::string> subscription_filters() {
       "/ota/device/inform/+/+",
       "/ota/device/progress/+/+",
       "/ota/device/request/+/+",
+      "$otagw/disconnected/+/+",
   };
 }
 
@@ -65,6 +66,9 @@ TopicMatch classify_topic(std::string_view topic) {
                                                         : TopicKind::unknown;
       if (kind != TopicKind::unknown) match = {kind, levels[2], levels[3]};
     }
+  } else if (topic.starts_with("$otagw/disconnected/")) {
+    std::array<std::string_view, 2> levels;
+    if (split_levels(topic.substr(19), levels)) match = {TopicKind::device_disconnected, levels[0], levels[1]};
   } else if (topic.starts_with("/ota/device/")) {
     std::array<std::string_view, 5> levels;
     if (split_levels(topic, levels)) {
@@ -86,6 +90,7 @@ std::string_view to_string(TopicKind kind) noexcept {
     case TopicKind::inform: return "inform";
     case TopicKind::progress: return "progress";
     case TopicKind::legacy_request: return "legacy_request";
+    case TopicKind::device_disconnected: return "device_disconnected";
     case TopicKind::unknown: return "unknown";
   }
   return "unknown";

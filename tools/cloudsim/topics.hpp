@@ -16,6 +16,7 @@ enum class TopicKind {
   inform,        // /ota/device/inform/{pk}/{dn}
   progress,      // /ota/device/progress/{pk}/{dn}
   legacy_request,  // /ota/device/request/{pk}/{dn} (Linkkit v3 query; the offer comes back on it)
+  device_disconnected,  // $otagw/disconnected/{pk}/{dn}: the broker plugin saw the device's connection end
   unknown,
 };
 

@@ -8,7 +8,9 @@
  *   plugin_opt_platform_password accepted as-is (the simulator's own connection)
  *
  * A device whose client id carries `_ss=1` gets every message the platform user publishes
- * without subscribing, as the platform's auto-subscription does (see auto_sub.h).
+ * without subscribing, as the platform's auto-subscription does (see auto_sub.h). When a
+ * signed-in device's connection ends, its client id is published on
+ * `$otagw/disconnected/{pk}/{dn}` for the simulated platform (see signed_in.h).
  *
  * Every refusal is MOSQ_ERR_AUTH (CONNACK 5) with a notice-level log line saying why;
  * secrets and expected passwords are never logged. */
@@ -33,6 +35,7 @@
 #include "client_id.h"
 #include "devices.h"
 #include "sign.h"
+#include "signed_in.h"
 
 #define PLUGIN_API_VERSION 5
 
@@ -50,6 +53,7 @@ struct plugin_state {
 	char *platform_username; /* both NULL or both set */
 	char *platform_password;
 	struct otagw_auto_sub auto_sub; /* connected `_ss=1` clients */
+	struct otagw_signed_in signed_in; /* connected devices, announced when they go */
 };
 
 /* Copies untrusted text for a log line: bounded, control bytes replaced, so a client
@@ -132,6 +136,10 @@ static int check_device(struct plugin_state *st, const struct mosquitto *client,
 	ok = otagw_sign_check(id.method, dev->secret, message, message_len, password);
 	OPENSSL_cleanse(message, sizeof(message));
 	if(!ok) return refuse(client_id, username, "bad sign (password does not match the device secret)");
+	if(!otagw_signed_in_add(&st->signed_in, client, client_id, id.pk, id.pk_len, id.dn, id.dn_len)){
+		mosquitto_log_printf(MOSQ_LOG_WARNING, "otagw_mqtt_auth: out of memory: the end of this connection will"
+		                     " not be announced");
+	}
 	if(id.auto_subscribe){
 		char id_buf[LOG_FIELD_MAX + 4];
 
@@ -156,6 +164,7 @@ static int on_basic_auth(int event, void *event_data, void *userdata)
 	/* A context the broker freed without a disconnect event could come back at the same
 	 * address: a new sign-in always starts without a record. */
 	otagw_auto_sub_remove(&st->auto_sub, ed->client);
+	otagw_signed_in_forget(&st->signed_in, ed->client);
 	if(st->platform_username != NULL && ed->username != NULL
 	   && otagw_equal_ct(ed->username, st->platform_username)){
 		if(otagw_equal_ct(ed->password, st->platform_password)) return MOSQ_ERR_SUCCESS;
@@ -175,6 +184,11 @@ static int on_acl_check(int event, void *event_data, void *userdata)
 	struct otagw_auto_sub_client *record;
 
 	(void)event;
+	/* The disconnect announcements come from the plugin only. */
+	if(ed->access == MOSQ_ACL_WRITE && ed->topic != NULL
+	   && strncmp(ed->topic, OTAGW_DISCONNECTED_PREFIX, strlen(OTAGW_DISCONNECTED_PREFIX)) == 0){
+		return MOSQ_ERR_ACL_DENIED;
+	}
 	/* Only the filters of `_ss=1` clients are kept, so the platform's messages reach them
 	 * once: by their own subscription or by the plugin, not both. */
 	if(ed->topic == NULL || (ed->access != MOSQ_ACL_SUBSCRIBE && ed->access != MOSQ_ACL_UNSUBSCRIBE)){
@@ -232,8 +246,20 @@ static int on_disconnect(int event, void *event_data, void *userdata)
 	struct mosquitto_evt_disconnect *ed = event_data;
 	struct plugin_state *st = userdata;
 
+	struct otagw_signed_in_client gone;
+
 	(void)event;
 	otagw_auto_sub_remove(&st->auto_sub, ed->client);
+	if(otagw_signed_in_take(&st->signed_in, ed->client, &gone)){
+		char topic_buf[LOG_FIELD_MAX + 4];
+		int rc = mosquitto_broker_publish_copy(NULL, gone.topic, (int)strlen(gone.client_id), gone.client_id, 1,
+		                                       false, NULL);
+
+		mosquitto_log_printf(MOSQ_LOG_DEBUG, "otagw_mqtt_auth: announced '%s'%s", printable(gone.topic, topic_buf),
+		                     rc == MOSQ_ERR_SUCCESS ? "" : " (failed)");
+		free(gone.topic);
+		free(gone.client_id);
+	}
 	return MOSQ_ERR_SUCCESS;
 }
 
@@ -250,6 +276,7 @@ static void free_state(struct plugin_state *st)
 	if(st == NULL) return;
 	otagw_devices_close(&st->devices);
 	otagw_auto_sub_clear(&st->auto_sub);
+	otagw_signed_in_clear(&st->signed_in);
 	if(st->platform_password != NULL){
 		OPENSSL_cleanse(st->platform_password, strlen(st->platform_password));
 		free(st->platform_password);

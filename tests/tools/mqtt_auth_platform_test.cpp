@@ -1,5 +1,7 @@
-// `_ss=1` in a device's client id: the plugin delivers the platform user's publishes to it
-// without a SUBSCRIBE, as the platform's auto-subscription does for the vendor SDKs.
+// What the plugin does for the simulated platform: `_ss=1` in a device's client id (the
+// platform user's publishes are delivered to it without a SUBSCRIBE, as the platform's
+// auto-subscription does for the vendor SDKs), and the end of a device's connection
+// announced on $otagw/disconnected/{pk}/{dn}.
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -142,4 +144,34 @@ TEST_CASE("_ss=1 records follow reconnects and client id takeovers", "[integrati
   REQUIRE(cloud->publish(kReplyTopic, kReply));
   CHECK(taken_over->count_messages(kReplyTopic, kQuiet) == 1);
   CHECK(broker.running());
+}
+
+TEST_CASE("the end of a signed-in device's connection is announced to the platform", "[integration][mqtt-auth]") {
+  MosquittoBroker broker(ss_options());
+  auto sim = platform(broker);
+  REQUIRE(sim->subscribe("$otagw/disconnected/+/+", 1));
+  const std::string gone_topic = "$otagw/disconnected/" + kPk + "/" + kDn;
+
+  {
+    auto gateway = device(broker, kDn, kSecret, "");
+    CHECK(sim->count_messages(gone_topic, kQuiet) == 0);  // nothing while it is connected
+  }  // disconnects
+  const auto announced = sim->wait_message(gone_topic);
+  REQUIRE(announced);
+  CHECK(*announced == kPk + "." + kDn + "|securemode=3,signmethod=hmacsha256,timestamp=2524608000000|");
+
+  // A refused sign-in was never online, and the platform user is not a device.
+  {
+    SyncClient refused(otagw::tools_test::ClientOptions{kPk + "." + kDn + "|securemode=3,signmethod=hmacsha256|",
+                                                         kDn + "&" + kPk, "0000", {}});
+    CHECK(refused.connect(broker.port()) == 5);
+  }
+  { auto other_platform = platform(broker); }
+  CHECK(sim->count_messages("$otagw/disconnected/+/+", kQuiet) == 0);
+  CHECK(sim->count_messages(gone_topic, 0ms) == 0);
+
+  // No client can announce a device itself.
+  auto liar = device(broker, kOtherDn, kOtherSecret, "");
+  liar->publish(gone_topic, "fake");
+  CHECK(sim->count_messages(gone_topic, kQuiet) == 0);
 }
