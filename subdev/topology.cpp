@@ -83,18 +83,17 @@ asio::awaitable<void> Topology::send_split(std::span<const Subdevice* const> bat
   for (;;) {
     auto reply = co_await (this->*send)(batch);
     if (!reply) {
-      if (reply.error().code == SubdevErrc::timed_out && timeouts < kTimeoutRetries) {
-        ++timeouts;
+      if (reply.error().code != SubdevErrc::timed_out) {
+        outcome.aborted = reply.error().code;
+        co_return;
+      }
+      if (timeouts++ < kTimeoutRetries) {
         spdlog::info("{} of {} sub-device(s): no reply in time; asking again", what, batch.size());
         continue;
       }
-      if (reply.error().code == SubdevErrc::timed_out) {
-        // No answer is not a refusal of these devices; they are retried next sweep.
-        spdlog::warn("{} of {} sub-device(s): no reply in time", what, batch.size());
-        for (const Subdevice* device : batch) outcome.refused[device] = 0;
-      } else {
-        outcome.aborted = reply.error().code;
-      }
+      // No answer is not a refusal of these devices; they are retried next sweep.
+      spdlog::warn("{} of {} sub-device(s): no reply in time", what, batch.size());
+      for (const Subdevice* device : batch) outcome.refused[device] = 0;
       co_return;
     }
     if (reply->code == 200) {

@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "tests/cloudsim/gateway_client.hpp"
+#include "tests/cloudsim/requests.hpp"
 #include "tests/cloudsim/sim_process.hpp"
 #include "tests/support/free_port.hpp"
 #include "tests/support/mosquitto_broker.hpp"
@@ -25,10 +26,6 @@ using otagw::test_support::run_with_timeout;
 
 namespace {
 
-const std::string kGwPk = "a1GwProd01";
-const std::string kGwDn = "gw-0001";
-const std::string kGwSecret = "gwSecret0123456789abcdef";
-const std::string kPk = "a1SubProd1";
 const std::string kPk2 = "a1SubProd2";
 const std::string kPlatformUser = "otagw-cloudsim";
 const std::string kPlatformPassword = "platform-secret-1";
@@ -155,41 +152,12 @@ const json& device_in(const json& report, const std::string& pk, const std::stri
 }
 
 std::string topo_topic() { return "/sys/" + kGwPk + "/" + kGwDn + "/thing/topo/add"; }
-std::string session_topic(const std::string& action) {
-  return "/ext/session/" + kGwPk + "/" + kGwDn + "/combine/" + action;
-}
-std::string get_topic(const std::string& pk, const std::string& dn) {
-  return "/sys/" + pk + "/" + dn + "/thing/ota/firmware/get";
-}
-
-// Braced lists inside a co_await expression trip g++ 12 ("array used as
-// initializer"): tests build lists with these instead.
-template <typename... Entries>
-json list(Entries&&... entries) {
-  json array = json::array();
-  (array.push_back(std::forward<Entries>(entries)), ...);
-  return array;
-}
-template <typename... Topics>
-std::vector<std::string> topics(Topics&&... names) {
-  std::vector<std::string> all;
-  (all.push_back(std::forward<Topics>(names)), ...);
-  return all;
-}
 
 json topo_request(const std::string& id, json entries) {
   return {{"id", id}, {"version", "1.0"}, {"params", std::move(entries)}, {"method", "thing.topo.add"}};
 }
-json login_request(const std::string& id, json entries) {
-  return {{"id", id}, {"version", "1.0"}, {"params", {{"signMethod", "hmacSha256"}, {"deviceList", std::move(entries)}}}};
-}
 json sub(const std::string& dn, const std::string& secret, bool topo) { return subdevice_entry(kPk, dn, secret, topo); }
 json gen(int n, bool topo) { return subdevice_entry(kPk2, generated_name(n), generated_secret(n), topo); }
-json query(const std::string& id, const std::string& module = {}) {
-  json params = json::object();
-  if (!module.empty()) params["module"] = module;
-  return {{"id", id}, {"version", "1.0"}, {"params", params}, {"method", "thing.ota.firmware.get"}};
-}
 
 }  // namespace
 
@@ -476,7 +444,11 @@ TEST_CASE("after the broker restarts the simulator subscribes again and answers"
   SimFixture f;
   auto gw = f.gateway();
   run_with_timeout(f.io, [&]() -> asio::awaitable<void> {
-    co_await gw.connect(topics(get_topic(kPk, "fw-none") + "_reply"));
+    co_await gw.connect(topics(get_topic(kPk, "fw-none") + "_reply", session_topic("batch_login_reply")));
+    const json login = login_request("1", list(sub("fw-none", "secret-fw-none", false)));
+    const auto logged_in = co_await gw.request(session_topic("batch_login"), login);
+    REQUIRE(logged_in);
+    REQUIRE((*logged_in)["code"] == 200);
     f.broker->kill();
     f.broker->start();
     while (gw.session().connection_count() < 2) co_await test_support::sleep_for(10ms);
@@ -494,6 +466,12 @@ TEST_CASE("after the broker restarts the simulator subscribes again and answers"
   }());
   const auto report = f.stop_and_report();
   CHECK(report["counters"]["reconnects"] == 1);
+  // The broker took the gateway's connection with it: its sub-device is offline
+  // until logged in again, so the queries after the restart are violations.
+  CHECK(report["counters"]["gateway_disconnects"] == 1);
+  CHECK_FALSE(device_in(report, kPk, "fw-none")["online"].get<bool>());
+  REQUIRE_FALSE(report["violations"].empty());
+  CHECK(report["violations"].back()["what"].get<std::string>().find("offline device") != std::string::npos);
 }
 
 // Not run by default (hidden tag): how fast the simulator answers. Run with

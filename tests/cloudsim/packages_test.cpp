@@ -16,6 +16,7 @@
 #include <sstream>
 
 #include "tests/cloudsim/gateway_client.hpp"
+#include "tests/cloudsim/requests.hpp"
 #include "tests/cloudsim/sim_process.hpp"
 #include "tests/support/free_port.hpp"
 #include "tests/support/mosquitto_broker.hpp"
@@ -32,10 +33,6 @@ using otagw::test_support::run_with_timeout;
 
 namespace {
 
-const std::string kGwPk = "a1GwProd01";
-const std::string kGwDn = "gw-0001";
-const std::string kGwSecret = "gwSecret0123456789abcdef";
-const std::string kPk = "a1SubProd1";
 
 const std::string kScenario = R"(
 gateway: {product_key: a1GwProd01, device_name: gw-0001, device_secret: "gwSecret0123456789abcdef"}
@@ -122,19 +119,6 @@ HttpResult http_get(const std::string& url, const std::string& ca_file, const st
   return result;
 }
 
-std::string session_topic(const std::string& action) { return "/ext/session/" + kGwPk + "/" + kGwDn + "/combine/" + action; }
-std::string get_topic(const std::string& dn) { return "/sys/" + kPk + "/" + dn + "/thing/ota/firmware/get"; }
-json query(const std::string& id, const std::string& module = {}) {
-  json params = json::object();
-  if (!module.empty()) params["module"] = module;
-  return {{"id", id}, {"version", "1.0"}, {"params", params}, {"method", "thing.ota.firmware.get"}};
-}
-template <typename... Topics>
-std::vector<std::string> topics(Topics&&... names) {
-  std::vector<std::string> all;
-  (all.push_back(std::forward<Topics>(names)), ...);
-  return all;
-}
 
 // The auth plugin with the gateway's line and the simulator's platform login.
 test_support::BrokerOptions broker_with_gateway() {
@@ -151,7 +135,7 @@ test_support::BrokerOptions broker_with_gateway() {
 asio::awaitable<void> log_in(GatewayClient& gw, const std::vector<std::string>& names) {
   json devices = json::array();
   for (const auto& dn : names) devices.push_back(subdevice_entry(kPk, dn, "s-" + dn.substr(4), false));
-  const json login = {{"id", "1"}, {"params", {{"signMethod", "hmacSha256"}, {"deviceList", devices}}}};
+  const json login = login_request("1", devices);
   const std::string login_topic = session_topic("batch_login");
   const auto logged_in = co_await gw.request(login_topic, login);
   REQUIRE(logged_in);
@@ -162,7 +146,7 @@ asio::awaitable<void> log_in(GatewayClient& gw, const std::vector<std::string>& 
 asio::awaitable<void> query_each(GatewayClient& gw, const std::vector<std::string>& names,
                                  std::map<std::string, json>& offers) {
   for (const auto& dn : names) {
-    const std::string topic = get_topic(dn);
+    const std::string topic = get_topic(kPk, dn);
     const json request = query("q-" + dn);
     const auto reply = co_await gw.request(topic, request);
     REQUIRE(reply);
@@ -204,12 +188,12 @@ TEST_CASE("packages are served over HTTPS and HTTP with Range, faults and correc
     co_await gw.connect(subscriptions);
     co_await log_in(gw, all_devices);
     co_await query_each(gw, queried, offers);
-    const std::string dev_a = get_topic("dev-a");
+    const std::string dev_a = get_topic(kPk, "dev-a");
     const json mcu_query = query("q-mcu", "mcu");
     const auto mcu = co_await gw.request(dev_a, mcu_query);
     REQUIRE(mcu);
     offers["dev-a/mcu"] = (*mcu)["data"];
-    const std::string dev_e = get_topic("dev-e");
+    const std::string dev_e = get_topic(kPk, "dev-e");
     const std::string e_query = query("q-e").dump();
     co_await gw.publish(dev_e, e_query);
     const auto push = co_await gw.next_on(upgrade, 3s);
