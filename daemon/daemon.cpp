@@ -18,6 +18,7 @@
 #include "transports/mqtt_error.hpp"
 #include "transports/mqtt_session.hpp"
 #include "transports/platform_sign.hpp"
+#include "transports/supervised_task.hpp"
 
 namespace otagw::daemon {
 namespace {
@@ -26,7 +27,8 @@ namespace {
 // here. Two threads: one stuck connect must not hold up an fsync.
 constexpr std::size_t kBlockingPoolThreads = 2;
 
-transports::MqttSessionOptions session_options(const config::Config& config) {
+transports::MqttSessionOptions session_options(const config::Config& config,
+                                               transports::TaskFailureHandler on_failure) {
   auto sign_in = transports::make_mqtt_sign_in(config.gateway.product_key, config.gateway.device_name,
                                                config.gateway.device_secret, config.mqtt.tls);
   transports::MqttSessionOptions options;
@@ -40,6 +42,7 @@ transports::MqttSessionOptions session_options(const config::Config& config) {
   options.client_id = std::move(sign_in.client_id);
   options.username = std::move(sign_in.username);
   options.password = std::move(sign_in.password);
+  options.on_failure = std::move(on_failure);
   return options;
 }
 
@@ -73,7 +76,8 @@ class Daemon::Impl {
         pool_(kBlockingPoolThreads),
         signals_(io_, SIGTERM, SIGINT),
         notifier_(io_.get_executor()),
-        session_(io_.get_executor(), pool_.get_executor(), session_options(config_)),
+        session_(io_.get_executor(), pool_.get_executor(),
+                 session_options(config_, [this](std::string_view task, std::exception_ptr) { task_failed(task); })),
         registry_(config_.subdevices),
         state_(config_.ota.state_dir),
         sweeper_(pool_.get_executor(), session_, {config_.gateway.product_key, config_.gateway.device_name},
@@ -96,33 +100,48 @@ class Daemon::Impl {
     session_.set_message_handler(
         [this](std::string_view topic, std::string_view payload) { sweeper_.on_message(topic, payload); });
     session_.start();
-    if (options_.once) {
-      asio::co_spawn(io_, run_once(), asio::detached);
-    } else {
-      asio::co_spawn(io_, sweeper_.run_forever(), asio::detached);
-    }
+    // The sweep is the daemon's purpose: if it dies or ends while the daemon
+    // is not stopping, the daemon exits (70) instead of idling with the
+    // watchdog fed.
+    sweep_alive_ = true;
+    transports::spawn_supervised(
+        io_.get_executor(), "sweep", options_.once ? run_once() : sweeper_.run_forever(),
+        [this](std::string_view task, std::exception_ptr) {
+          sweep_alive_ = false;
+          task_failed(task);
+        },
+        [this] {
+          sweep_alive_ = false;
+          if (!exit_code_) task_failed("sweep (ended while the daemon runs)");
+        });
 
     // READY=1 as soon as the loop runs: a box that boots without network must
     // not fail its start; the connection's state follows in STATUS= lines.
     asio::post(io_, [this] {
       notifier_.ready();
-      notifier_.start_watchdog();
+      notifier_.start_watchdog([this] { return sweep_alive_; });
       spdlog::info("otagwd started: gateway {}.{}, {} sub-device(s), broker {}:{}", config_.gateway.product_key,
                    config_.gateway.device_name, config_.subdevices.size(), config_.mqtt.host, config_.mqtt.port);
     });
 
     // A stop lets a running flash finish (KillMode=mixed, TimeoutStopSec):
     // the session stays up so the result is reported.
-    bool said_waiting = false;
-    while ((!exit_code_ || sweeper_.flashing()) && io_.run_one() > 0) {
-      if (exit_code_ && sweeper_.flashing() && !said_waiting) {
-        said_waiting = true;
-        spdlog::info("stopping: waiting for the running flash to finish");
+    try {
+      bool said_waiting = false;
+      while ((!exit_code_ || sweeper_.flashing()) && io_.run_one() > 0) {
+        if (exit_code_ && sweeper_.flashing() && !said_waiting) {
+          said_waiting = true;
+          spdlog::info("stopping: waiting for the running flash to finish");
+        }
       }
+      // Drain: let stop() write DISCONNECT and the coroutines unwind.
+      session_.stop();
+      io_.run_for(std::chrono::seconds(3));
+    } catch (const std::exception& e) {
+      // A completion handler threw out of the loop: a bug, as for a task.
+      spdlog::critical("internal error on the event loop: {}", e.what());
+      return exit_internal_error;
     }
-    // Drain: let stop() write DISCONNECT and the coroutines unwind.
-    session_.stop();
-    io_.run_for(std::chrono::seconds(3));
     return exit_code_.value_or(exit_ok);
   }
 
@@ -157,6 +176,17 @@ class Daemon::Impl {
     finish(report.complete ? exit_ok : exit_incomplete);
   }
 
+  // A supervised task died (logged by the supervisor): no half-dead daemon.
+  void task_failed(std::string_view task) {
+    spdlog::critical("internal error in {}: otagwd exits with code {} (systemd restarts it)", task,
+                     static_cast<int>(exit_internal_error));
+    if (exit_code_) {
+      exit_code_ = exit_internal_error;  // already stopping: the stop itself failed
+      return;
+    }
+    finish(exit_internal_error);
+  }
+
   void finish(int code) {
     if (exit_code_) return;
     exit_code_ = code;
@@ -177,6 +207,7 @@ class Daemon::Impl {
   subdev::DeviceStateStore state_;
   subdev::Sweeper sweeper_;
   std::optional<int> exit_code_;
+  bool sweep_alive_ = false;
 };
 
 Daemon::Daemon(config::Config config, DaemonOptions options)

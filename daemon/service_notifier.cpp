@@ -17,7 +17,8 @@ void ServiceNotifier::status(const std::string& text) { sd_notify(0, ("STATUS=" 
 
 void ServiceNotifier::stopping() { sd_notify(0, "STOPPING=1"); }
 
-void ServiceNotifier::start_watchdog() {
+void ServiceNotifier::start_watchdog(std::function<bool()> alive) {
+  alive_ = std::move(alive);
   if (!interval_) return;
   spdlog::debug("systemd watchdog every {} ms", interval_->count() / 2000);
   sd_notify(0, "WATCHDOG=1");
@@ -30,6 +31,11 @@ void ServiceNotifier::arm() {
   timer_.expires_after(*interval_ / 2);
   timer_.async_wait([this](boost::system::error_code ec) {
     if (ec) return;
+    if (alive_ && !alive_()) {
+      // Not fed again: systemd's watchdog takes the service down and restarts it.
+      spdlog::critical("the sweep task is not alive: the systemd watchdog is no longer fed");
+      return;
+    }
     sd_notify(0, "WATCHDOG=1");
     arm();
   });

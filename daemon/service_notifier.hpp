@@ -3,6 +3,7 @@
 // watchdog. Every call is a no-op when not started by systemd (no
 // NOTIFY_SOCKET), so the daemon runs the same from a shell.
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -19,8 +20,9 @@ class ServiceNotifier {
   void stopping();
 
   // Starts WATCHDOG=1 pings at half of WatchdogSec when systemd asked for them.
-  // The pings come from the loop, so a stalled loop is what the watchdog sees.
-  void start_watchdog();
+  // The pings come from the loop, so a stalled loop is what the watchdog sees;
+  // and only while `alive()` says the work the daemon exists for still runs.
+  void start_watchdog(std::function<bool()> alive);
   void stop_watchdog();
 
   [[nodiscard]] std::optional<std::chrono::microseconds> watchdog_interval() const noexcept { return interval_; }
@@ -29,6 +31,7 @@ class ServiceNotifier {
   void arm();
 
   asio::steady_timer timer_;
+  std::function<bool()> alive_;
   std::optional<std::chrono::microseconds> interval_;
 };
 

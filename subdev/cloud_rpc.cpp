@@ -39,16 +39,10 @@ asio::awaitable<Expected<PlatformReply>> CloudRpc::call(std::string topic, nlohm
   co_return make_error(SubdevErrc::timed_out, topic);
 }
 
-bool CloudRpc::deliver(std::string_view payload) {
-  std::string why;
-  auto reply = parse_platform_reply(payload, why);
-  if (!reply) {
-    spdlog::warn("dropped a malformed platform reply ({})", why);
-    return false;
-  }
-  const auto it = waiting_.find(reply->id);
+bool CloudRpc::deliver(PlatformReply reply) {
+  const auto it = waiting_.find(reply.id);
   if (it == waiting_.end()) return false;
-  it->second->deliver(std::move(*reply));
+  it->second->deliver(std::move(reply));
   return true;
 }
 

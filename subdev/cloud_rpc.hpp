@@ -10,7 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "subdev/platform_reply.hpp"
+#include "subdev/cloud_message.hpp"
 #include "transports/async_slot.hpp"
 #include "transports/mqtt_session.hpp"
 #include "transports/result.hpp"
@@ -33,9 +33,9 @@ class CloudRpc {
   asio::awaitable<Expected<PlatformReply>> call(std::string topic, nlohmann::json request,
                                                 std::chrono::milliseconds timeout);
 
-  // A payload from a `_reply` topic. False when no call waits for its id
+  // A reply from the message seam. False when no call waits for its id
   // (stale or foreign): the dispatcher logs and drops it.
-  bool deliver(std::string_view payload);
+  bool deliver(PlatformReply reply);
 
   // The session dropped: every waiting call returns connection_lost.
   void wake_all();

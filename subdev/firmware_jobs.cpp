@@ -16,23 +16,9 @@
 namespace otagw::subdev {
 namespace {
 
-constexpr std::size_t kMaxFiles = 20;
-constexpr const char* kSingleImageName = "image.bin";
-
 std::string lowercase(std::string text) {
   std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return std::tolower(c); });
   return text;
-}
-
-bool is_hex(const std::string& text) {
-  return std::all_of(text.begin(), text.end(), [](unsigned char c) { return std::isxdigit(c); });
-}
-
-// A file name from the cloud becomes a path below the job directory: no
-// separators, no dot-dot, nothing hidden, printable.
-bool is_safe_file_name(const std::string& name) {
-  return !name.empty() && name.size() <= 128 && name != "." && name != ".." && name.front() != '.' &&
-         std::all_of(name.begin(), name.end(), [](unsigned char c) { return c > 0x20 && c < 0x7f && c != '/'; });
 }
 
 bool scheme_allowed(const std::string& url, bool allow_http) {
@@ -58,7 +44,9 @@ struct Validation {
   std::string why;
 };
 
-// The offer as a journal record, or why it cannot be a job.
+// The offer (converted and checked by the message seam) as a journal record,
+// or why this gateway will not take it: its policy on transports, schemes
+// and sizes.
 Validation validate(const Subdevice& device, const ModuleSpec& module, const FirmwareOffer& offer,
                     const FirmwareJobsOptions& options) {
   Validation v;
@@ -66,66 +54,23 @@ Validation validate(const Subdevice& device, const ModuleSpec& module, const Fir
     v.why = "MQTT stream download (dProtocol \"mqtt\") is not supported by this gateway";
     return v;
   }
-  const auto method = transports::parse_digest_method(offer.raw.value("signMethod", std::string{}));
-  if (!method) {
-    v.why = "unsupported signMethod '" + offer.raw.value("signMethod", std::string{}) + "'";
-    return v;
-  }
-  const std::size_t hex_length = *method == transports::DigestMethod::md5 ? 32 : 64;
   JobRecord record;
   record.device_key = device.key();
   record.module = module.name;
   record.target_version = offer.version;
-  record.sign_method = std::string(transports::to_string(*method));
+  record.sign_method = std::string(transports::to_string(offer.sign_method));
   record.is_diff = offer.is_diff;
-  if (const auto ext = offer.raw.find("extData"); ext != offer.raw.end() && ext->is_object()) record.ext_data = *ext;
-
-  if (offer.multi_file) {
-    record.multi_file = true;
-    const auto& files = offer.raw.at("files");
-    if (files.empty() || files.size() > kMaxFiles) {
-      v.why = "a multi-file package needs 1 to " + std::to_string(kMaxFiles) + " files";
-      return v;
-    }
-    for (const auto& file : files) {
-      if (!file.is_object() || !file.value("fileName", nlohmann::json()).is_string() ||
-          !file.value("fileUrl", nlohmann::json()).is_string() ||
-          !file.value("fileSize", nlohmann::json()).is_number_integer() ||
-          file.value("fileSize", nlohmann::json()).get<std::int64_t>() <= 0 ||
-          !file.value("fileSign", nlohmann::json()).is_string()) {
-        v.why = "a file of the package lacks fileName, fileUrl, fileSize or fileSign";
-        return v;
-      }
-      record.files.push_back({file["fileName"].get<std::string>(), file["fileUrl"].get<std::string>(),
-                              file["fileSize"].get<std::uint64_t>(), lowercase(file["fileSign"].get<std::string>())});
-    }
-  } else {
-    record.files.push_back({kSingleImageName, offer.url, offer.size, lowercase(offer.sign)});
-  }
-
-  std::uint64_t total = 0;
-  std::vector<std::string> names;
-  for (const JobFile& file : record.files) {
-    if (!is_safe_file_name(file.name) || std::find(names.begin(), names.end(), file.name) != names.end()) {
-      v.why = "unusable file name '" + file.name.substr(0, 64) + "'";
-      return v;
-    }
-    names.push_back(file.name);
-    if (file.sign.size() != hex_length || !is_hex(file.sign)) {
-      v.why = "sign is not a " + record.sign_method + " hex digest";
-      return v;
-    }
-    if (file.size == 0) {
-      v.why = "file size 0";
-      return v;
-    }
-    total += file.size;
+  record.ext_data = offer.ext_data;
+  record.multi_file = offer.multi_file;
+  for (const FirmwareFile& file : offer.files) {
     if (!scheme_allowed(file.url, options.allow_http)) {
       v.step = FailureStep::download_failed;
       v.why = "firmware URL scheme refused (only https" + std::string(options.allow_http ? " and http" : "") + ")";
       return v;
     }
+    record.files.push_back({file.name, file.url, file.size, file.sign});
   }
+  const std::uint64_t total = offer.total_size();
   if (total > options.max_image_bytes) {
     v.step = FailureStep::download_failed;
     v.why = "package of " + std::to_string(total) + " bytes exceeds ota.max_image_bytes";
@@ -403,9 +348,9 @@ asio::awaitable<FirmwareJobs::DownloadStatus> FirmwareJobs::download_file(const 
       spdlog::info("sub-device {}: {} refused ({}); asking the cloud for a fresh URL", record.device_key, file.name,
                    result.http_status);
       auto fresh = co_await requery();
-      if (fresh && fresh->version == record.target_version && !record.multi_file &&
-          lowercase(fresh->sign) == file.sign && !fresh->url.empty()) {
-        url = fresh->url;
+      if (fresh && fresh->version == record.target_version && !record.multi_file && !fresh->multi_file &&
+          fresh->files.size() == 1 && fresh->files.front().sign == file.sign) {
+        url = fresh->files.front().url;
         continue;
       }
       co_return DownloadStatus::failed;

@@ -51,7 +51,10 @@ JobRecord from_json(const nlohmann::json& j) {
     record.files.push_back({file.at("name").get<std::string>(), file.at("url").get<std::string>(),
                             file.at("size").get<std::uint64_t>(), file.at("sign").get<std::string>()});
   }
-  record.ext_data = j.at("ext_data");
+  // Journals written before the message seam hold the object itself.
+  const auto& ext_data = j.at("ext_data");
+  record.ext_data = ext_data.is_string() ? ext_data.get<std::string>()
+                                         : ext_data.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   record.is_diff = j.at("is_diff").get<bool>();
   record.flash_attempts = j.at("flash_attempts").get<int>();
   return record;

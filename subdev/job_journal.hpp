@@ -44,7 +44,7 @@ struct JobRecord {
   std::string sign_method;       // "md5" | "sha256"
   bool multi_file = false;
   std::vector<JobFile> files;    // one for a single-file package
-  nlohmann::json ext_data = nlohmann::json::object();
+  std::string ext_data = "{}";  // the offer's extData: compact JSON text of an object
   bool is_diff = false;
   int flash_attempts = 0;
 };

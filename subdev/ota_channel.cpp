@@ -2,7 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include "subdev/platform_reply.hpp"
+#include "subdev/log_text.hpp"
 #include "subdev/subdev_error.hpp"
 #include "subdev/topics.hpp"
 #include "transports/mqtt_error.hpp"
@@ -10,25 +10,7 @@
 namespace otagw::subdev {
 namespace {
 
-constexpr int kCodeThrottled = 429;
-
-// "/ota/device/upgrade/{pk}/{dn}" or "/sys/{pk}/{dn}/thing/ota/firmware/get_reply"
-// -> "{pk}.{dn}", for messages about devices that are not active.
-std::string device_of(std::string_view topic) {
-  std::vector<std::string_view> parts;
-  std::size_t start = 0;
-  while (start <= topic.size()) {
-    const auto end = topic.find('/', start);
-    parts.push_back(topic.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start));
-    if (end == std::string_view::npos) break;
-    start = end + 1;
-  }
-  if (parts.size() >= 6 && parts[1] == "ota") return std::string(parts[4]) + "." + std::string(parts[5]);
-  if (parts.size() >= 4 && parts[1] == "sys") return std::string(parts[2]) + "." + std::string(parts[3]);
-  return std::string(topic);
-}
-
-bool is_upgrade_topic(std::string_view topic) { return topic.starts_with("/ota/device/upgrade/"); }
+constexpr std::int64_t kCodeThrottled = 429;
 
 }  // namespace
 
@@ -192,9 +174,9 @@ asio::awaitable<Expected<OtaChannel::Answer>> OtaChannel::query(const Subdevice&
     waiting_ = nullptr;
     if (!answer) {
       if (session_.state() != transports::MqttState::connected) co_return make_error(SubdevErrc::connection_lost);
-      co_return Answer{QueryOutcome::no_reply, std::nullopt, "no reply within query_timeout_s", false};
+      co_return Answer{QueryOutcome::no_reply, std::nullopt, "no reply within query_timeout_s"};
     }
-    if (answer->outcome == QueryOutcome::failed && answer->detail == "throttled" && attempt == 0) {
+    if (answer->throttled && attempt == 0) {
       pacer_.slow_down();
       continue;  // once, at the slower pace
     }
@@ -202,74 +184,64 @@ asio::awaitable<Expected<OtaChannel::Answer>> OtaChannel::query(const Subdevice&
   }
 }
 
-void OtaChannel::deliver(std::string_view topic, std::string_view payload) {
-  const std::string device = device_of(topic);
-  if (active_ == nullptr || device != active_->key()) {
-    spdlog::warn("sub-device {}: message on {} while its OTA channel is not active: dropped", device, topic);
-    return;
+bool OtaChannel::is_active(const TopicMatch& topic) const {
+  if (active_ != nullptr && topic.product_key == active_->product_key && topic.device_name == active_->device_name) {
+    return true;
   }
-  if (is_upgrade_topic(topic)) {
-    deliver_push(payload);
-  } else {
-    deliver_reply(payload);
-  }
+  spdlog::warn("sub-device {}: {} while its OTA channel is not active: dropped", log_text(topic.device_key()),
+               to_string(topic.kind));
+  return false;
 }
 
-void OtaChannel::deliver_reply(std::string_view payload) {
-  std::string why;
-  auto reply = parse_platform_reply(payload, why);
-  if (!reply) {
-    spdlog::warn("sub-device {}: malformed firmware/get reply dropped ({})", active_->key(), why);
+void OtaChannel::deliver(const TopicMatch& topic, FirmwareGetReply reply) {
+  if (!is_active(topic)) return;
+  if (waiting_ == nullptr || reply.envelope.id != waiting_id_) {
+    spdlog::warn("sub-device {}: firmware/get reply with stale id {} dropped", active_->key(),
+                 log_text(reply.envelope.id));
     return;
   }
-  if (waiting_ == nullptr || reply->id != waiting_id_) {
-    spdlog::warn("sub-device {}: firmware/get reply with stale id {} dropped", active_->key(), reply->id);
-    return;
-  }
-  if (reply->code == kCodeThrottled) {
-    waiting_->deliver(Answer{QueryOutcome::failed, std::nullopt, "throttled", false});
-  } else if (reply->code != 200) {
+  if (reply.envelope.code == kCodeThrottled) {
+    Answer answer{QueryOutcome::failed, std::nullopt, "throttled by the platform (code 429)"};
+    answer.throttled = true;
+    waiting_->deliver(std::move(answer));
+  } else if (reply.envelope.code != 200) {
     waiting_->deliver(Answer{QueryOutcome::failed, std::nullopt,
-                             "platform code " + std::to_string(reply->code) + " " + reply->message, false});
-  } else if (reply->data.is_null() || (reply->data.is_object() && reply->data.empty())) {
-    waiting_->deliver(Answer{QueryOutcome::up_to_date, std::nullopt, {}, false});
+                             "platform code " + std::to_string(reply.envelope.code) +
+                                 (reply.envelope.message.empty() ? "" : ": " + log_text(reply.envelope.message))});
+  } else if (reply.no_firmware) {
+    waiting_->deliver(Answer{QueryOutcome::up_to_date, std::nullopt, {}});
   } else {
-    waiting_->deliver(answer_from_firmware(reply->data, waiting_module_));
+    waiting_->deliver(answer_from_offer(std::move(reply.offer), waiting_module_));
   }
 }
 
-void OtaChannel::deliver_push(std::string_view payload) {
-  const auto j = nlohmann::json::parse(payload, nullptr, false);
-  if (j.is_discarded() || !j.is_object() || !j.contains("data") || !j["data"].is_object()) {
-    spdlog::warn("sub-device {}: malformed upgrade push dropped", active_->key());
-    return;
-  }
-  const auto& data = j["data"];
-  const std::string module = data.contains("module") && data["module"].is_string() ? data["module"].get<std::string>()
-                                                                                    : std::string{};
+void OtaChannel::deliver(const TopicMatch& topic, UpgradePush push) {
+  if (!is_active(topic)) return;
   const bool known_module = std::any_of(active_->modules.begin(), active_->modules.end(),
-                                        [&](const ModuleSpec& m) { return m.name == module; });
+                                        [&](const ModuleSpec& m) { return m.name == push.module; });
   if (!known_module) {
-    spdlog::warn("sub-device {}: upgrade push for unknown module '{}' dropped", active_->key(), module);
+    spdlog::warn("sub-device {}: upgrade push for unknown module '{}' dropped", active_->key(), log_text(push.module));
     return;
   }
-  Answer answer = answer_from_firmware(data, module);
-  if (waiting_ != nullptr && module == waiting_module_) {
+  Answer answer = answer_from_offer(std::move(push.offer), push.module);
+  if (waiting_ != nullptr && push.module == waiting_module_) {
     waiting_->deliver(std::move(answer));
   } else {
-    pushed_.insert_or_assign(module, std::move(answer));
+    pushed_.insert_or_assign(push.module, std::move(answer));
   }
 }
 
-OtaChannel::Answer OtaChannel::answer_from_firmware(const nlohmann::json& data, const std::string& expected_module) {
-  std::string why;
-  auto offer = parse_firmware_offer(data, why);
-  if (!offer) return Answer{QueryOutcome::failed, std::nullopt, "unusable offer: " + why, true};
+OtaChannel::Answer OtaChannel::answer_from_offer(Expected<FirmwareOffer> offer, const std::string& expected_module) {
+  if (!offer) {
+    Answer answer{QueryOutcome::failed, std::nullopt, "unusable offer: " + offer.error().context};
+    answer.unusable_offer = true;
+    return answer;
+  }
   if (offer->module != expected_module) {
     return Answer{QueryOutcome::failed, std::nullopt,
-                  "offer for module '" + offer->module + "' in answer to a query for '" + expected_module + "'", false};
+                  "offer for module '" + offer->module + "' in answer to a query for '" + expected_module + "'"};
   }
-  return Answer{QueryOutcome::offer, std::move(offer), {}, false};
+  return Answer{QueryOutcome::offer, std::move(*offer), {}};
 }
 
 void OtaChannel::wake() {

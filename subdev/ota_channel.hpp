@@ -16,6 +16,7 @@
 #include <system_error>
 #include <vector>
 
+#include "subdev/cloud_message.hpp"
 #include "subdev/cloud_rpc.hpp"
 #include "subdev/device_state.hpp"
 #include "subdev/firmware_jobs.hpp"
@@ -61,10 +62,11 @@ class OtaChannel {
 
   asio::awaitable<VisitResult> visit(const Subdevice& device);
 
-  // A message on a sub-device's upgrade or firmware/get_reply topic. Acted on
-  // only when it is for the active device and (replies) carries the id we
-  // wait for; anything else is logged with its device and dropped.
-  void deliver(std::string_view topic, std::string_view payload);
+  // A firmware/get reply or an upgrade push, converted by the message seam.
+  // Acted on only when it is for the active device and (replies) carries the
+  // id we wait for; anything else is logged with its device and dropped.
+  void deliver(const TopicMatch& topic, FirmwareGetReply reply);
+  void deliver(const TopicMatch& topic, UpgradePush push);
 
   // The session dropped: the waiting query gives up.
   void wake();
@@ -73,19 +75,22 @@ class OtaChannel {
 
  private:
   struct Answer {
+    Answer(QueryOutcome o, std::optional<FirmwareOffer> f, std::string d)
+        : outcome(o), offer(std::move(f)), detail(std::move(d)) {}
+
     QueryOutcome outcome;
     std::optional<FirmwareOffer> offer;
     std::string detail;
     bool unusable_offer = false;  // an offer the gateway cannot take: reported as step -1 when jobs run
+    bool throttled = false;       // the platform answered 429: asked again once, at a slower pace
   };
 
   asio::awaitable<std::error_code> report_version(const Subdevice& device, const ModuleSpec& module,
                                                   const std::string& version);
   asio::awaitable<Expected<Answer>> query(const Subdevice& device, const ModuleSpec& module);
   asio::awaitable<std::string> version_to_report(const Subdevice& device, const ModuleSpec& module);
-  void deliver_reply(std::string_view payload);
-  void deliver_push(std::string_view payload);
-  static Answer answer_from_firmware(const nlohmann::json& data, const std::string& expected_module);
+  [[nodiscard]] bool is_active(const TopicMatch& topic) const;
+  static Answer answer_from_offer(Expected<FirmwareOffer> offer, const std::string& expected_module);
 
   transports::MqttSession& session_;
   CloudRpc& rpc_;

@@ -44,7 +44,7 @@ std::vector<std::string> plugin_environment(const PluginJob& job, PluginCommand 
   set("OTAGW_CURRENT_VERSION", job.current_version);
   set("OTAGW_MODULE", job.module);
   set("OTAGW_PARAMS", env_json(job.params, "{}"));
-  set("OTAGW_EXT_DATA", env_json(job.ext_data, "{}"));
+  set("OTAGW_EXT_DATA", job.ext_data.empty() ? std::string_view("{}") : std::string_view(job.ext_data));
   set("OTAGW_IS_DIFF", job.is_diff ? "1" : "0");
   return env;
 }

@@ -16,7 +16,7 @@ struct PluginJob {
   std::string target_version;   // the offered version (may be empty for a version query)
   std::string current_version;  // what the daemon believes the device runs
   nlohmann::json params = nlohmann::json::object();    // the device's config params
-  nlohmann::json ext_data = nlohmann::json::object();  // the offer's extData; null = none
+  std::string ext_data;  // the offer's extData as JSON text (an object); empty = none
   bool is_diff = false;                                // a delta package
   // Flash only: exactly one of these, the verified image (read-only for the
   // plugin), or a directory holding a multi-file package and manifest.json.

@@ -4,6 +4,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include "subdev/cloud_message.hpp"
+#include "subdev/log_text.hpp"
+#include "subdev/message_error.hpp"
 #include "subdev/subdev_error.hpp"
 
 namespace otagw::subdev {
@@ -20,6 +23,7 @@ Sweeper::Sweeper(asio::any_io_executor blocking_pool, transports::MqttSession& s
                  const Registry& registry, DeviceStateStore& state, SweeperOptions options)
     : blocking_pool_(std::move(blocking_pool)),
       session_(session),
+      gateway_(gateway),
       registry_(registry),
       state_(state),
       options_(options),
@@ -35,16 +39,27 @@ Sweeper::Sweeper(asio::any_io_executor blocking_pool, transports::MqttSession& s
   }
 }
 
+// Every message from the cloud passes the seam first; past it only types.
 void Sweeper::on_message(std::string_view topic, std::string_view payload) {
-  if (std::find(reply_topics_.begin(), reply_topics_.end(), topic) != reply_topics_.end()) {
-    if (!rpc_.deliver(payload)) spdlog::warn("reply on {} matches no waiting request: dropped", topic);
+  auto message = decode_cloud_message(topic, payload, gateway_);
+  if (!message) {
+    if (message.error().code == MessageErrc::unknown_topic) {
+      spdlog::debug("message on unexpected topic {} dropped", log_text(topic));
+    } else {
+      spdlog::warn("message on {} dropped: {}", log_text(topic), message.error().message());
+    }
     return;
   }
-  if (topic.starts_with("/ota/device/upgrade/") || topic.ends_with("/thing/ota/firmware/get_reply")) {
-    channel_.deliver(topic, payload);
-    return;
+  if (auto* reply = std::get_if<PlatformReply>(&message->body)) {
+    const std::string id = reply->id;
+    if (!rpc_.deliver(std::move(*reply))) {
+      spdlog::warn("{} with id {} matches no waiting request: dropped", to_string(message->topic.kind), log_text(id));
+    }
+  } else if (auto* firmware = std::get_if<FirmwareGetReply>(&message->body)) {
+    channel_.deliver(message->topic, std::move(*firmware));
+  } else if (auto* push = std::get_if<UpgradePush>(&message->body)) {
+    channel_.deliver(message->topic, std::move(*push));
   }
-  spdlog::debug("message on unexpected topic {} dropped", topic);
 }
 
 void Sweeper::on_connection_lost() {
@@ -77,7 +92,7 @@ asio::awaitable<bool> Sweeper::ensure_logged_in(std::span<const Subdevice* const
   for (std::size_t i = 0; i < devices.size(); ++i) {
     online_[i] = std::find(logged_in.accepted.begin(), logged_in.accepted.end(), devices[i]) != logged_in.accepted.end();
   }
-  auto note_refusal = [&](const Subdevice* device, int code, const char* step) {
+  auto note_refusal = [&](const Subdevice* device, std::int64_t code, const char* step) {
     auto& state = state_.at(device->key());
     state.last_result = std::string(step) + " refused (code " + std::to_string(code) + ")";
     state_.mark_dirty();
@@ -102,8 +117,8 @@ void Sweeper::record(const Subdevice& device, const VisitResult& visit, PassRepo
         ++report.offers;
         if (!module.job) {
           spdlog::info("sub-device {}: {}firmware {} offered ({} bytes, {}{})", device.key(), label,
-                       module.offer->version, module.offer->size, module.offer->sign_method,
-                       module.offer->is_diff ? ", delta" : "");
+                       module.offer->version, module.offer->total_size(),
+                       transports::to_string(module.offer->sign_method), module.offer->is_diff ? ", delta" : "");
         } else if (*module.job == JobOutcome::installed) {
           ++report.installed;
         } else if (*module.job == JobOutcome::failed) {

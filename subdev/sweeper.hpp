@@ -77,6 +77,7 @@ class Sweeper {
 
   asio::any_io_executor blocking_pool_;
   transports::MqttSession& session_;
+  GatewayIdentity gateway_;
   const Registry& registry_;
   DeviceStateStore& state_;
   SweeperOptions options_;

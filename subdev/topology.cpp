@@ -4,6 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "subdev/log_text.hpp"
 #include "subdev/subdev_error.hpp"
 #include "subdev/topics.hpp"
 #include "transports/platform_sign.hpp"
@@ -107,7 +108,7 @@ asio::awaitable<void> Topology::send_split(std::span<const Subdevice* const> bat
     }
     if (batch.size() == 1) {
       spdlog::warn("sub-device {}: {} refused by the platform (code {}{}{})", batch.front()->key(), what, reply->code,
-                   reply->message.empty() ? "" : ": ", reply->message);
+                   reply->message.empty() ? "" : ": ", log_text(reply->message));
       outcome.refused[batch.front()] = reply->code;
       co_return;
     }

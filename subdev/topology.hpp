@@ -7,6 +7,7 @@
 // neighbours offline. A device refused on its own is skipped (logged with the
 // platform's code) and tried again at the next sweep.
 #include <chrono>
+#include <cstdint>
 #include <map>
 #include <span>
 #include <string>
@@ -16,27 +17,23 @@
 #include "config/secret.hpp"
 #include "subdev/cloud_rpc.hpp"
 #include "subdev/device_state.hpp"
+#include "subdev/gateway_identity.hpp"
 #include "subdev/publish_pacer.hpp"
 #include "subdev/registry.hpp"
 
 namespace otagw::subdev {
-
-struct GatewayIdentity {
-  std::string product_key;
-  std::string device_name;
-};
 
 // Platform limits (protocol.md §3).
 inline constexpr std::size_t kMaxTopoAddBatch = 30;
 inline constexpr std::size_t kMaxLoginBatch = 50;
 inline constexpr int kMaxLoginRequestsPerSecond = 200;
 // Codes the platform answers with that change what we do.
-inline constexpr int kCodeThrottled = 429;
-inline constexpr int kCodeTopologyMissing = 6401;
+inline constexpr std::int64_t kCodeThrottled = 429;
+inline constexpr std::int64_t kCodeTopologyMissing = 6401;
 
 struct BatchOutcome {
   std::vector<const Subdevice*> accepted;
-  std::map<const Subdevice*, int> refused;  // device -> the platform's code
+  std::map<const Subdevice*, std::int64_t> refused;  // device -> the platform's code
   std::error_code aborted;                  // connection_lost / stopped: the rest was not tried
 };
 

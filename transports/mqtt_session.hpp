@@ -23,6 +23,7 @@
 
 #include "config/secret.hpp"
 #include "transports/asio.hpp"
+#include "transports/supervised_task.hpp"
 #include "transports/completion.hpp"
 
 namespace otagw::transports {
@@ -50,6 +51,9 @@ struct MqttSessionOptions {
   std::chrono::milliseconds operation_timeout{10000};  // SUBACK / UNSUBACK / PUBACK
   std::chrono::milliseconds backoff_initial{1000};
   std::chrono::milliseconds backoff_max{120000};
+  // The session's own task (connect, reconnect, back-off) died, or a message
+  // handler threw: a bug. Empty: log and abort (transports/supervised_task.hpp).
+  TaskFailureHandler on_failure;
 };
 
 class MqttSession {

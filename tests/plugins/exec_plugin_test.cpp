@@ -40,7 +40,7 @@ TEST_CASE("an exec plugin gets the documented environment, argument, directory a
   CHECK(env["OTAGW_CURRENT_VERSION"] == "1.0.0");
   CHECK(env["OTAGW_MODULE"] == "mcu");
   CHECK(nlohmann::json::parse(env["OTAGW_PARAMS"]) == f.job.params);
-  CHECK(nlohmann::json::parse(env["OTAGW_EXT_DATA"]) == f.job.ext_data);
+  CHECK(nlohmann::json::parse(env["OTAGW_EXT_DATA"]) == nlohmann::json::parse(f.job.ext_data));
   CHECK(env["OTAGW_IS_DIFF"] == "1");
   CHECK(env["otagw_vars"] == "9");
 }
@@ -52,7 +52,7 @@ TEST_CASE("a multi-file package comes as OTAGW_IMAGE_DIR, a default module and n
   job.image.clear();
   job.image_dir = f.dir() / "package";
   job.module.clear();
-  job.ext_data = nullptr;
+  job.ext_data.clear();
   job.is_diff = false;
 
   const auto run = f.flash(exec_plugin(script("dump_env.sh")), job);

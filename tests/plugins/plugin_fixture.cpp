@@ -59,7 +59,7 @@ PluginFixture::PluginFixture() {
   job.target_version = "2.0.0";
   job.current_version = "1.0.0";
   job.params = {{"target_dir", (dir() / "device").string()}, {"baud", 115200}};
-  job.ext_data = {{"key", "value"}};
+  job.ext_data = R"({"key":"value"})";
   job.is_diff = true;
   job.work_dir = dir() / "work";
   std::filesystem::create_directories(job.work_dir);

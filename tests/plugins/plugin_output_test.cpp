@@ -86,7 +86,7 @@ TEST_CASE("plugin_environment replaces the inherited OTAGW_* variables", "[unit]
   job.device_name = "dn";
   job.image = "/img";
   job.params = {{"s", std::string("\xff\xfe")}};  // not UTF-8: replaced, not thrown
-  job.ext_data = nullptr;
+  job.ext_data.clear();
   char a[] = "PATH=/usr/bin";
   char b[] = "OTAGW_IMAGE=/stale";
   char c[] = "OTAGW_X=1";

@@ -81,10 +81,9 @@ struct JobHarness {
           (void)co_await h.platform.async_wait_connected(5s, asio::use_awaitable);
           const std::vector<std::string> topics = {"/ota/device/progress/+/+"};
           (void)co_await h.platform.async_subscribe(topics, 1, asio::use_awaitable);
-          std::string why;
-          auto parsed = subdev::parse_firmware_offer(raw, why);
+          auto parsed = subdev::convert_firmware_offer(raw);
           if (!parsed) {
-            co_await h.jobs->refuse(h.device, h.device.modules[0], "unusable offer: " + why);
+            co_await h.jobs->refuse(h.device, h.device.modules[0], "unusable offer: " + parsed.error().context);
             out = subdev::JobOutcome::failed;
           } else {
             const std::string current = "1.0.0";
@@ -226,11 +225,10 @@ TEST_CASE("an expired URL (403) asks the cloud for a fresh offer of the same pac
   subdev::FirmwareJobs::Requery requery =
       [&requeries, &h, &fresh]() -> asio::awaitable<std::optional<subdev::FirmwareOffer>> {
     ++requeries;
-    std::string why;
-    co_return subdev::parse_firmware_offer(
-        nlohmann::json{{"version", "5.0.0"}, {"size", 4000}, {"url", h.host.url(fresh)}, {"signMethod", "SHA256"},
-                       {"sign", fresh.sha256}},
-        why);
+    auto offer = subdev::convert_firmware_offer(nlohmann::json{
+        {"version", "5.0.0"}, {"size", 4000}, {"url", h.host.url(fresh)}, {"signMethod", "SHA256"}, {"sign", fresh.sha256}});
+    if (!offer) co_return std::nullopt;
+    co_return std::move(*offer);
   };
   CHECK(h.offer(first, requery) == subdev::JobOutcome::installed);
   CHECK(requeries == 1);

@@ -75,7 +75,7 @@ class MqttSession::Impl : public std::enable_shared_from_this<Impl> {
     if (started_) return;
     started_ = true;
     init_mosquitto_library();
-    asio::co_spawn(loop_, run(shared_from_this()), asio::detached);
+    spawn_supervised(loop_, "MQTT session", run(shared_from_this()), options_.on_failure);
   }
 
   // The teardown is posted: stop() may be called from a message handler, that
@@ -322,8 +322,17 @@ class MqttSession::Impl : public std::enable_shared_from_this<Impl> {
 
   void on_publish_received(const mosquitto_message& message) {
     if (!on_message_ || message.topic == nullptr) return;
-    on_message_(message.topic,
-                std::string_view(static_cast<const char*>(message.payload), static_cast<std::size_t>(message.payloadlen)));
+    // Called from libmosquitto's C code: nothing may unwind through it.
+    try {
+      on_message_(message.topic, std::string_view(static_cast<const char*>(message.payload),
+                                                   static_cast<std::size_t>(message.payloadlen)));
+    } catch (...) {
+      auto on_failure = options_.on_failure ? options_.on_failure : TaskFailureHandler(abort_on_task_failure);
+      spdlog::critical("MQTT message handler threw: {}", describe_exception(std::current_exception()));
+      asio::post(loop_, [on_failure = std::move(on_failure), error = std::current_exception()] {
+        on_failure("MQTT message handler", error);
+      });
+    }
   }
 
   // ---- pending operations --------------------------------------------------
