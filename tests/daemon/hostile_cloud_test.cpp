@@ -109,8 +109,9 @@ void check_wrong_type(Delivery delivery, const std::string& field, bool multi_fi
   const auto status = p.wait_daemon(kRunLimit);
   INFO("hostile offer: " << hostile);
   require_pass_upgraded_good(p, status);
-  CHECK_THAT(failure_desc(p, "-1"), Contains(field));
   check_not_downloaded_nor_flashed(p);
+  const std::string desc = failure_desc(p, "-1");
+  CHECK_THAT(desc, Contains(field));
 }
 
 }  // namespace
@@ -381,8 +382,8 @@ TEST_CASE("a firmware URL naming a host not in ota.allowed_download_hosts is ref
   p.start_daemon();
   const auto status = p.wait_daemon(kRunLimit);
   require_pass_upgraded_good(p, status);
-  (void)failure_desc(p, "-2");
   check_not_downloaded_nor_flashed(p);
+  (void)failure_desc(p, "-2");
 }
 
 TEST_CASE("a redirect to a host not in ota.allowed_download_hosts is refused with -2",
@@ -401,8 +402,8 @@ TEST_CASE("a redirect to a host not in ota.allowed_download_hosts is refused wit
   p.start_daemon();
   const auto status = p.wait_daemon(kRunLimit);
   require_pass_upgraded_good(p, status);
-  (void)failure_desc(p, "-2");
   check_not_downloaded_nor_flashed(p);  // no request for the redirected path
+  (void)failure_desc(p, "-2");
 }
 
 // --- H: no digest of unexpected bytes goes back to the cloud ---------------------
