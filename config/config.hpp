@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "config/host_pattern.hpp"
 #include "config/secret.hpp"
 
 namespace otagw::config {
@@ -49,6 +50,8 @@ struct OtaConfig {
   int low_speed_timeout_s = 30;
   int download_retry_s = 300;
   int max_online = 2000;
+  // Hosts a firmware URL (and every redirect) may name; empty = any host.
+  std::vector<HostPattern> allowed_download_hosts;
 };
 
 struct ControlConfig {

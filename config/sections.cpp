@@ -2,9 +2,11 @@
 
 #include <sys/un.h>
 
+#include <algorithm>
 #include <utility>
 
 #include "config/device_secret.hpp"
+#include "config/host_pattern.hpp"
 #include "config/identifiers.hpp"
 #include "config/message_text.hpp"
 #include "config/text_file.hpp"
@@ -34,6 +36,33 @@ void read_ca_file(const MapReader& map, const SourceContext& src, std::string_vi
     return;
   }
   out = path.string();
+}
+
+// A list of host patterns (host_pattern.hpp); every bad item is reported
+// with its own index and line. Absent, null or [] = any host.
+void read_host_patterns(const MapReader& map, SourceContext& src, std::string_view key, std::vector<HostPattern>& out) {
+  const YAML::Node node = map.value(key);
+  if (node.IsNull()) return;
+  if (!node.IsSequence()) {
+    map.error(key, "expected a list of host names or '*.domain' patterns, got " + describe(node));
+    return;
+  }
+  const std::string list_path = map.path(key);
+  std::size_t index = 0;
+  for (const YAML::Node& item : node) {
+    const std::string path = index_path(list_path, index++);
+    const int line = line_of(item) > 0 ? line_of(item) : map.line(key);
+    if (!item.IsScalar()) {
+      src.error(path, line, "expected a host name or '*.domain' pattern, got " + describe(item));
+      continue;
+    }
+    auto pattern = parse_host_pattern(item.Scalar());
+    if (!pattern) {
+      src.error(path, line, std::move(pattern.error()));
+      continue;
+    }
+    if (std::find(out.begin(), out.end(), *pattern) == out.end()) out.push_back(std::move(*pattern));
+  }
 }
 
 }  // namespace
@@ -80,7 +109,8 @@ void parse_mqtt(const YAML::Node& node, int line, SourceContext& src, const std:
 void parse_ota(const YAML::Node& node, int line, SourceContext& src, OtaConfig& out) {
   const MapReader map(node, "ota", line, src,
                       {"state_dir", "query_timeout_s", "sweep_interval_s", "allow_http", "download_ca_file",
-                       "max_image_bytes", "low_speed_timeout_s", "download_retry_s", "max_online"});
+                       "max_image_bytes", "low_speed_timeout_s", "download_retry_s", "max_online",
+                       "allowed_download_hosts"});
   if (!map.ok()) return;
   if (auto v = map.string("state_dir")) out.state_dir = src.resolve(*v);
   read_int(map, "query_timeout_s", 1, 3600, out.query_timeout_s);
@@ -91,6 +121,7 @@ void parse_ota(const YAML::Node& node, int line, SourceContext& src, OtaConfig& 
   read_int(map, "low_speed_timeout_s", 1, 3600, out.low_speed_timeout_s);
   read_int(map, "download_retry_s", 0, 86400, out.download_retry_s);
   read_int(map, "max_online", 1, static_cast<int>(kMaxSubdevicesPerGateway), out.max_online);
+  read_host_patterns(map, src, "allowed_download_hosts", out.allowed_download_hosts);
 }
 
 void parse_control(const YAML::Node& node, int line, SourceContext& src, ControlConfig& out) {

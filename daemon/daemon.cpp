@@ -56,6 +56,7 @@ subdev::SweeperOptions sweeper_options(const config::Config& config) {
   options.jobs.state_dir = config.ota.state_dir;
   options.jobs.allow_http = config.ota.allow_http;
   options.jobs.download_ca_file = config.ota.download_ca_file;
+  options.jobs.allowed_download_hosts = config.ota.allowed_download_hosts;
   options.jobs.max_image_bytes = config.ota.max_image_bytes;
   options.jobs.low_speed_timeout = std::chrono::seconds(config.ota.low_speed_timeout_s);
   options.jobs.download_retry_budget = std::chrono::seconds(config.ota.download_retry_s);

@@ -26,7 +26,9 @@ bool scheme_allowed(const std::string& url, bool allow_http) {
   return lower.starts_with("https://") || (allow_http && lower.starts_with("http://"));
 }
 
-// Errors worth another attempt: the network, the server's 5xx, a stall.
+// Errors worth another attempt: the network, the server's 5xx, a stall. Not
+// a refused scheme or host (scheme_refused, host_refused): waiting does not
+// change the URL.
 bool is_transient(std::error_code ec, long http_status) {
   using transports::DownloadErrc;
   if (ec == DownloadErrc::http_status) return http_status >= 500 || http_status == 408 || http_status == 429;
@@ -327,6 +329,7 @@ asio::awaitable<FirmwareJobs::DownloadStatus> FirmwareJobs::download_file(const 
     request.digest = *transports::parse_digest_method(record.sign_method);
     request.ca_file = options_.download_ca_file;
     request.allow_http = options_.allow_http;
+    request.allowed_hosts = options_.allowed_download_hosts;
     request.low_speed_timeout = options_.low_speed_timeout;
     request.on_progress = [&progress, done_before, total](std::uint64_t done, std::uint64_t) {
       progress.on_download_progress(done_before + done, total);
@@ -334,7 +337,11 @@ asio::awaitable<FirmwareJobs::DownloadStatus> FirmwareJobs::download_file(const 
     auto [ec, result] = co_await downloader_.async_download(std::move(request), asio::use_awaitable);
     if (!ec) {
       if (lowercase(result.digest_hex) != file.sign) {
-        detail = file.name + ": " + record.sign_method + " mismatch (got " + result.digest_hex + ")";
+        // The digest of bytes nobody offered stays here: the cloud's desc
+        // only says that they did not match.
+        spdlog::warn("sub-device {}: {} fetched with {} {}, the offer says {}", record.device_key, file.name,
+                     record.sign_method, result.digest_hex, file.sign);
+        detail = file.name + ": " + record.sign_method + " mismatch";
         co_return DownloadStatus::digest_mismatch;
       }
       co_return DownloadStatus::complete;

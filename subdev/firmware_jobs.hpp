@@ -19,6 +19,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "config/config.hpp"
 #include "subdev/cloud_rpc.hpp"
@@ -37,6 +38,7 @@ struct FirmwareJobsOptions {
   std::filesystem::path state_dir;
   bool allow_http = false;
   std::string download_ca_file;  // "" = system trust store
+  std::vector<config::HostPattern> allowed_download_hosts;  // empty = any host
   std::uint64_t max_image_bytes = 536870912;
   std::chrono::seconds low_speed_timeout{30};
   std::chrono::seconds download_retry_budget{300};

@@ -22,6 +22,7 @@ class DownloadCategory final : public std::error_category {
       case DownloadErrc::io_error: return "staging file I/O error";
       case DownloadErrc::cancelled: return "download cancelled";
       case DownloadErrc::transfer_failed: return "download failed";
+      case DownloadErrc::host_refused: return "download host not allowed";
     }
     return "unknown download error " + std::to_string(value);
   }

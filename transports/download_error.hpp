@@ -20,6 +20,7 @@ enum class DownloadErrc {
   io_error,            // the staging file could not be opened, read, written or synced
   cancelled,           // cancel_all() or the downloader was destroyed
   transfer_failed,     // any other libcurl failure (DownloadResult::error_detail says which)
+  host_refused,        // the URL's host (or a redirect's) is not in DownloadRequest::allowed_hosts
 };
 
 [[nodiscard]] const std::error_category& download_category() noexcept;

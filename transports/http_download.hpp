@@ -17,7 +17,9 @@
 #include <string>
 #include <system_error>
 #include <utility>
+#include <vector>
 
+#include "config/host_pattern.hpp"
 #include "transports/asio.hpp"
 #include "transports/digest.hpp"
 #include "transports/download_error.hpp"
@@ -38,6 +40,10 @@ struct DownloadRequest {
   DigestMethod digest = DigestMethod::sha256;
   std::string ca_file;      // "" = system trust store; else only this CA bundle. Peer and host always verified
   bool allow_http = false;  // plain http:// only when true; any other scheme is always refused (redirects too)
+  // Hosts the URL and every redirect may name (ota.allowed_download_hosts);
+  // empty = any host. Checked on the host as libcurl parses the URL, before
+  // any connection to it.
+  std::vector<config::HostPattern> allowed_hosts;
   std::chrono::seconds connect_timeout{30};    // DNS + TCP + TLS
   // Abort after this long below 1 byte/s (a stalled server). libcurl
   // averages the speed over its last 5 s, so a stall right after fast data
@@ -108,13 +114,20 @@ class HttpDownloader {
   // `Range: bytes=N-` when the staging file holds N bytes; a 206 appends, a
   // 200 starts again at zero (file truncated, hash reset, result.restarted);
   // a 416 when the file already holds the whole image counts as done.
+  // Follows up to 5 redirects (301, 302, 303, 307, 308) itself, each one's
+  // URL checked like the first (scheme, allowed_hosts) before it is
+  // requested, with the same Range: the staging file's bytes are the same
+  // image whichever host serves the rest.
   //
   // Handler signature: void(std::error_code ec, DownloadResult result).
   // Completion: once the file holds the whole body and is fsync'ed ({}), or on
   // the first failure. Never invoked from inside this call.
-  // Errors (DownloadErrc): scheme_refused, bad_url (before any I/O);
-  // http_status (anything but 200/206; result.http_status says which);
-  // too_large, size_mismatch, timed_out, connect_failed, tls_failed,
+  // Errors (DownloadErrc): scheme_refused, host_refused, bad_url (for the
+  // first URL before any I/O; for a redirect before it is requested;
+  // result.error_detail names the scheme or host); http_status (anything but
+  // 200/206, a redirect without a Location, more than 5 redirects;
+  // result.http_status says which); too_large (also a redirect whose body
+  // exceeds 64 KiB), size_mismatch, timed_out, connect_failed, tls_failed,
   // io_error (staging file), cancelled, transfer_failed.
   // The digest is NOT compared with anything: the caller checks
   // result.digest_hex against the offer's sign.

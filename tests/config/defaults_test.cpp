@@ -37,6 +37,7 @@ TEST_CASE("a config with only the gateway gets every default", "[unit]") {
   CHECK(config.ota.low_speed_timeout_s == 30);
   CHECK(config.ota.download_retry_s == 300);
   CHECK(config.ota.max_online == 2000);
+  CHECK(config.ota.allowed_download_hosts.empty());  // any host
   CHECK(config.control.socket == "/run/otagw/otagw.sock");
   CHECK(config.log.level == LogLevel::info);
   CHECK(config.plugins.empty());
@@ -48,6 +49,7 @@ TEST_CASE("empty sections mean all defaults", "[unit]") {
   const Config config = load_ok(std::string(kGateway) + "mqtt:\nota:\ncontrol:\nlog:\nplugins:\nsubdevices:\n");
   CHECK(config.mqtt.port == 443);
   CHECK(config.ota.max_online == 2000);
+  CHECK(config.ota.allowed_download_hosts.empty());  // any host
   CHECK(config.subdevices.empty());
 }
 

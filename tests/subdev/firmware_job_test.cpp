@@ -159,6 +159,25 @@ TEST_CASE("a wrong digest is reported as -3 and never flashed", "[integration][j
   CHECK_FALSE(std::filesystem::exists(cloud.dir() / "state" / "jobs" / "a1SubProd1.sub-0000"));
 }
 
+TEST_CASE("an image host outside ota.allowed_download_hosts is -2 and never asked", "[integration][jobs]") {
+  otagw::test_support::TempDir files("otagw-fw");
+  FirmwareHost host(files.path());
+  const auto image = host.add("h.bin", 5000);
+  const auto target = files.path() / "dev0";
+  // The firmware host's URLs name 127.0.0.1.
+  CloudFixture cloud({device("sub-0000", target, by_query(firmware_yaml(host, image, "2.0.0")))},
+                     recorder_options("allow_http: true, download_retry_s: 60, "
+                                      "allowed_download_hosts: [localhost, \"*.example.com\"]"));
+  REQUIRE(cloud.run_once() == 0);
+  const auto report = cloud.stop_sim_and_report();
+  INFO(cloud.daemon_log());
+  const auto& dev = device_in(report, "sub-0000");
+  CHECK(steps_of(dev).back() == "-2");
+  CHECK(informs_of(dev) == std::vector<std::string>{"1.0.0"});
+  CHECK(host.requests(image) == 0);
+  CHECK_FALSE(std::filesystem::exists(target / "flashes"));
+}
+
 TEST_CASE("HTTP errors are -2, a failing plugin is -4 and the sweep goes on", "[integration][jobs]") {
   otagw::test_support::TempDir files("otagw-fw");
   FirmwareHost host(files.path());

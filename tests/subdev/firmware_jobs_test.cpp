@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <fstream>
+#include <functional>
 #include <sstream>
 
 #include "tests/subdev/anonymous_session.hpp"
@@ -39,9 +40,10 @@ struct JobHarness {
   subdev::DeviceStateStore state{dir.path() / "state"};
   subdev::Subdevice device{"a1SubProd1", "sub-0000", config::Secret("s"), {}};
   std::vector<std::string> steps;  // what the platform was told on .../progress
+  std::vector<std::string> descs;  // and the desc of each step
   std::unique_ptr<subdev::FirmwareJobs> jobs;
 
-  JobHarness() {
+  explicit JobHarness(const std::function<void(subdev::FirmwareJobsOptions&)>& adjust = {}) {
     std::filesystem::create_directories(dir.path() / "state");
     device.modules.push_back({"", "1.0.0", "rec", nlohmann::json{{"target_dir", (dir.path() / "target").string()}}});
     config::PluginConfig recorder;
@@ -53,11 +55,14 @@ struct JobHarness {
     options.allow_http = true;
     options.max_image_bytes = 1000000;
     options.download_retry_budget = 0s;
+    if (adjust) adjust(options);
     jobs = std::make_unique<subdev::FirmwareJobs>(io.get_executor(), pool.get_executor(), gateway, rpc, state,
                                                   std::map<std::string, config::PluginConfig>{{"rec", recorder}},
                                                   options);
     platform.set_message_handler([this](std::string_view, std::string_view payload) {
-      steps.push_back(nlohmann::json::parse(payload)["params"]["step"].get<std::string>());
+      const auto params = nlohmann::json::parse(payload)["params"];
+      steps.push_back(params["step"].get<std::string>());
+      descs.push_back(params.value("desc", ""));
     });
     gateway.start();
     platform.start();
@@ -235,4 +240,36 @@ TEST_CASE("an expired URL (403) asks the cloud for a fresh offer of the same pac
   CHECK(h.host.requests(stale) == 1);
   CHECK(h.host.requests(fresh) == 1);
   CHECK(read(h.dir.path() / "target" / "image") == read(fresh.file));
+}
+
+TEST_CASE("a host outside allowed_download_hosts fails the download at once: -2, no retry", "[integration][jobs]") {
+  JobHarness h([](subdev::FirmwareJobsOptions& options) {
+    options.allowed_download_hosts = {config::parse_host_pattern("localhost").value()};
+    options.download_retry_budget = 60s;  // a retried error would keep the job for a minute
+  });
+  const auto image = h.host.add("z.bin", 2000);
+  const nlohmann::json data = {
+      {"version", "6.0.0"}, {"size", 2000}, {"url", h.host.url(image)}, {"signMethod", "SHA256"}, {"sign", image.sha256}};
+  const auto started = std::chrono::steady_clock::now();
+  CHECK(h.offer(data) == subdev::JobOutcome::failed);
+  CHECK(std::chrono::steady_clock::now() - started < 10s);
+  REQUIRE_FALSE(h.steps.empty());
+  CHECK(h.steps.back() == "-2");
+  CHECK_THAT(h.descs.back(), Catch::Contains("127.0.0.1"));
+  CHECK(h.host.requests(image) == 0);
+  CHECK_FALSE(h.flashed());
+}
+
+TEST_CASE("a digest mismatch tells the cloud which file, not the digest of what was fetched", "[integration][jobs]") {
+  JobHarness h;
+  const auto image = h.host.add("w.bin", 3000);
+  const nlohmann::json data = {{"version", "7.0.0"}, {"size", 3000}, {"url", h.host.url(image)},
+                               {"signMethod", "SHA256"}, {"sign", std::string(64, 'b')}};
+  CHECK(h.offer(data) == subdev::JobOutcome::failed);
+  REQUIRE_FALSE(h.steps.empty());
+  CHECK(h.steps.back() == "-3");
+  CHECK_THAT(h.descs.back(), Catch::EndsWith(": SHA256 mismatch", Catch::CaseSensitive::No));
+  for (const std::string& desc : h.descs) CHECK(desc.find(image.sha256) == std::string::npos);
+  CHECK(h.host.requests(image) == 1);
+  CHECK_FALSE(h.flashed());
 }

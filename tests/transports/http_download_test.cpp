@@ -23,6 +23,7 @@
 #include "tests/support/test_ca.hpp"
 #include "tools/cloudsim/firmware_server/firmware_server.hpp"
 #include "transports/digest.hpp"
+#include "config/host_pattern.hpp"
 #include "transports/download_error.hpp"
 #include "transports/http_download.hpp"
 
@@ -107,8 +108,11 @@ struct Fixture {
     pool.join();
   }
 
-  std::string url(const std::string& path = kPath) const {
-    return (server->tls() ? "https://127.0.0.1:" : "http://127.0.0.1:") + std::to_string(server->port()) + path;
+  std::string url(const std::string& path = kPath) const { return url_on("127.0.0.1", path); }
+  // The same server under another name: "localhost" and "127.0.0.1" are two
+  // hosts to the allowed-hosts check (the test certificate names both).
+  std::string url_on(const std::string& host, const std::string& path = kPath) const {
+    return (server->tls() ? "https://" : "http://") + host + ":" + std::to_string(server->port()) + path;
   }
 
   // Serves `bytes` at kPath and returns a request for it.
@@ -192,7 +196,7 @@ TEST_CASE("download errors: cancelled is operation_canceled, every code has a me
   const std::error_code cancelled = DownloadErrc::cancelled;
   CHECK(cancelled == std::errc::operation_canceled);
   CHECK(std::error_code(DownloadErrc::timed_out) != std::errc::operation_canceled);
-  for (int value = 1; value <= static_cast<int>(DownloadErrc::transfer_failed); ++value) {
+  for (int value = 1; value <= static_cast<int>(DownloadErrc::host_refused); ++value) {
     const std::error_code ec(value, download_category());
     CHECK(ec.message().find("unknown") == std::string::npos);
   }
@@ -550,6 +554,130 @@ TEST_CASE("download: a redirect to a refused scheme is refused", "[integration][
     CHECK(ec == DownloadErrc::scheme_refused);
     CHECK(fs::file_size(f.staging) == 0);
   }
+}
+
+// ---- allowed hosts and redirects, followed by hand ----------------------------
+
+namespace {
+
+std::vector<config::HostPattern> hosts(std::initializer_list<const char*> texts) {
+  std::vector<config::HostPattern> out;
+  for (const char* text : texts) out.push_back(config::parse_host_pattern(text).value());
+  return out;
+}
+
+// Serves `path` as a 302 to `target`.
+void redirect(Fixture& f, const std::string& path, const std::string& target) {
+  FaultSpec moved;
+  moved.redirect_to = target;
+  f.server->add_file(path, f.dir.path() / "served.bin", moved);
+}
+
+}  // namespace
+
+TEST_CASE("download: an allowed host downloads, a refused one is never asked", "[integration][download]") {
+  Fixture f;
+  const std::string bytes = pattern(150'000, 51);
+  auto request = f.serve(bytes);
+  request.allowed_hosts = hosts({"LOCALHOST."});
+  request.url = f.url_on("localhost");
+  auto [ec, result] = f.download(request);
+  REQUIRE_FALSE(ec);
+  CHECK(result.digest_hex == openssl_hex(bytes, DigestMethod::sha256));
+  CHECK(f.server->requests(kPath) == 1);
+
+  request.file = f.dir.path() / "refused.bin";
+  for (const std::string& url : {f.url_on("127.0.0.1"), f.url_on("[::1]"), f.url_on("127.0.0.1.")}) {
+    INFO(url);
+    request.url = url;
+    auto [refused_ec, refused] = f.download(request);
+    CHECK(refused_ec == DownloadErrc::host_refused);
+    CHECK_THAT(refused.error_detail, Catch::Contains("127.0.0.1") || Catch::Contains("::1"));
+    CHECK(refused.http_status == 0);
+  }
+  CHECK(f.server->requests(kPath) == 1);
+  CHECK_FALSE(fs::exists(request.file));  // refused before the staging file is opened
+}
+
+TEST_CASE("download: a host is taken as libcurl parses the URL", "[integration][download]") {
+  Fixture f(false);
+  auto request = f.serve(pattern(1000, 52));
+  request.allowed_hosts = hosts({"localhost"});
+  // Each names 127.0.0.1 to libcurl, whatever a naive reading of the text
+  // says; none may pass as localhost.
+  const std::string port = std::to_string(f.server->port());
+  for (const std::string& url : {"http://localhost@127.0.0.1:" + port + kPath,
+                                 "http://localhost:x@127.0.0.1:" + port + kPath,
+                                 "http://127.0.0.1:" + port + kPath + "?localhost",
+                                 "http://127.0.0.1:" + port + "/localhost" + kPath,
+                                 "http://127.0.0.1:" + port + kPath + "#localhost"}) {
+    INFO(url);
+    request.url = url;
+    auto [ec, result] = f.download(request);
+    CHECK(ec == DownloadErrc::host_refused);
+  }
+  CHECK(f.server->requests(kPath) == 0);
+}
+
+TEST_CASE("download: a redirect to a refused host is not followed", "[integration][download]") {
+  Fixture f;
+  auto request = f.serve(pattern(100'000, 53));
+  redirect(f, "/moved.bin", f.url_on("127.0.0.1"));
+  request.allowed_hosts = hosts({"localhost"});
+  request.url = f.url_on("localhost", "/moved.bin");
+  auto [ec, result] = f.download(request);
+  CHECK(ec == DownloadErrc::host_refused);
+  CHECK_THAT(result.error_detail, Catch::Contains("redirect") && Catch::Contains("'127.0.0.1'"));
+  CHECK(result.http_status == 302);
+  CHECK(f.server->requests("/moved.bin") == 1);
+  CHECK(f.server->requests(kPath) == 0);  // the refused host saw nothing
+  CHECK(fs::file_size(f.staging) == 0);   // nor did the redirect's page reach the file
+}
+
+TEST_CASE("download: a redirect chain within the allowed hosts resumes with one Range", "[integration][download]") {
+  Fixture f;
+  const std::string bytes = pattern(900'000, 54);
+  auto request = f.serve(bytes);
+  redirect(f, "/a.bin", f.url_on("127.0.0.1", "/b.bin"));
+  redirect(f, "/b.bin", "/c.bin");  // relative: same host as /b.bin
+  redirect(f, "/c.bin", f.url_on("localhost"));
+  request.allowed_hosts = hosts({"localhost", "127.0.0.1"});
+  request.url = f.url_on("localhost", "/a.bin");
+  write_file(f.staging, bytes.substr(0, 300'000));  // what an earlier attempt left
+  auto [ec, result] = f.download(request);
+  REQUIRE_FALSE(ec);
+  CHECK(result.http_status == 206);
+  CHECK_FALSE(result.restarted);
+  CHECK(result.digest_hex == openssl_hex(bytes, DigestMethod::sha256));
+  CHECK(read_file(f.staging) == bytes);
+  for (const char* path : {"/a.bin", "/b.bin", "/c.bin", kPath}) {
+    INFO(path);
+    CHECK(f.server->range_headers(path) == std::vector<std::string>{"bytes=300000-"});
+  }
+}
+
+TEST_CASE("download: at most 5 redirects", "[integration][download]") {
+  Fixture f(false);
+  const std::string bytes = pattern(50'000, 55);
+  auto request = f.serve(bytes);
+  // /r0 -> /r1 -> ... -> /r5 -> kPath
+  for (int i = 0; i < 5; ++i) redirect(f, "/r" + std::to_string(i), f.url("/r" + std::to_string(i + 1)));
+  redirect(f, "/r5", f.url());
+
+  request.url = f.url("/r1");  // 5 redirects
+  auto [ec, result] = f.download(request);
+  REQUIRE_FALSE(ec);
+  CHECK(result.digest_hex == openssl_hex(bytes, DigestMethod::sha256));
+  CHECK(f.server->requests(kPath) == 1);
+
+  fs::remove(f.staging);
+  request.url = f.url("/r0");  // 6
+  auto [too_many_ec, too_many] = f.download(request);
+  CHECK(too_many_ec == DownloadErrc::http_status);
+  CHECK(too_many.http_status == 302);
+  CHECK(f.server->requests("/r5") == 2);
+  CHECK(f.server->requests(kPath) == 1);  // the 6th hop never went out
+  CHECK(fs::file_size(f.staging) == 0);
 }
 
 // ---- cancellation and the asynchronous contract -----------------------------

@@ -4,12 +4,10 @@ namespace otagw::transports::curl {
 
 DownloadErrc errc_for_curl(CURLcode rc, bool body_started) noexcept {
   switch (rc) {
-    case CURLE_UNSUPPORTED_PROTOCOL:  // a redirect to a scheme CURLOPT_REDIR_PROTOCOLS_STR refuses
+    case CURLE_UNSUPPORTED_PROTOCOL:  // CURLOPT_PROTOCOLS_STR, behind our own scheme check
       return DownloadErrc::scheme_refused;
     case CURLE_URL_MALFORMAT:
       return DownloadErrc::bad_url;
-    case CURLE_TOO_MANY_REDIRECTS:  // result.http_status holds the last 3xx
-      return DownloadErrc::http_status;
     case CURLE_OPERATION_TIMEDOUT:  // CURLOPT_CONNECTTIMEOUT or CURLOPT_LOW_SPEED_TIME
       return DownloadErrc::timed_out;
     case CURLE_COULDNT_RESOLVE_HOST:

@@ -16,6 +16,13 @@ using namespace std::chrono_literals;
 // one write and hash call per buffer) without growing with the image.
 constexpr long kBufferBytes = 256 * 1024;
 constexpr auto kProgressInterval = 100ms;
+// A redirect's body is a short page nobody reads; a server that streams on
+// is cut off instead of being read forever.
+constexpr std::uint64_t kMaxRedirectBody = 64 * 1024;
+
+bool is_redirect(long status) {
+  return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
+}
 
 bool starts_with_nocase(std::string_view text, std::string_view prefix) {
   if (text.size() < prefix.size()) return false;
@@ -58,8 +65,9 @@ std::uint64_t size_limit(const DownloadRequest& request) noexcept {
   return std::min(request.expected_size, request.max_bytes);
 }
 
-DownloadTransfer::DownloadTransfer(const DownloadRequest& request, StagingFile file, Callbacks callbacks)
-    : easy_(curl_easy_init()),
+DownloadTransfer::DownloadTransfer(const DownloadRequest& request, UrlPtr url, StagingFile file, Callbacks callbacks)
+    : url_(std::move(url)),
+      easy_(curl_easy_init()),
       file_(std::move(file)),
       callbacks_(std::move(callbacks)),
       expected_size_(request.expected_size),
@@ -78,14 +86,14 @@ DownloadTransfer::~DownloadTransfer() {
 
 void DownloadTransfer::configure(const DownloadRequest& request) {
   CURL* e = easy_.get();
-  curl_easy_setopt(e, CURLOPT_URL, request.url.c_str());
-  // Defence in depth behind the scheme check in front of this: even a
-  // redirect cannot reach file://, ftp://, ... (nor http:// unless allowed).
-  const char* protocols = request.allow_http ? "http,https" : "https";
-  curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, protocols);
-  curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, protocols);
-  curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
-  curl_easy_setopt(e, CURLOPT_MAXREDIRS, 5L);
+  // The parsed URL itself, not its text: the host checked is the host used.
+  curl_easy_setopt(e, CURLOPT_CURLU, url_.get());
+  // Defence in depth behind the scheme check in front of this.
+  curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, request.allow_http ? "http,https" : "https");
+  // Redirects are followed by hand (Outcome::redirect), so that every hop's
+  // scheme and host are checked before it is connected to: libcurl 7.88 has
+  // no per-hop hook.
+  curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
   curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(e, CURLOPT_USERAGENT, "otagw/0.1");
   curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
@@ -165,6 +173,14 @@ std::size_t DownloadTransfer::on_body(const char* data, std::size_t size) {
       return CURL_WRITEFUNC_PAUSE;
     }
   }
+  if (redirected_) {
+    redirect_body_ += size;
+    if (redirect_body_ > kMaxRedirectBody) {
+      record(DownloadErrc::too_large, "a redirect with more than " + std::to_string(kMaxRedirectBody) + " bytes of body");
+      return 0;
+    }
+    return size;
+  }
   if (discard_body_) return size;
   if (limit_ != 0 && offset_ + size > limit_) {
     record(DownloadErrc::too_large, "more than " + std::to_string(limit_) + " bytes received");
@@ -188,6 +204,12 @@ std::error_code DownloadTransfer::begin_body() {
   curl_off_t length = -1;
   curl_easy_getinfo(easy_.get(), CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length);
 
+  if (is_redirect(status)) {
+    // Where to is known once the answer is complete (finish()).
+    redirected_ = true;
+    discard_body_ = true;
+    return {};
+  }
   if (status == 416 && resumed_from_ > 0) {
     if (already_complete()) {
       discard_body_ = true;
@@ -240,6 +262,21 @@ bool DownloadTransfer::already_complete() const {
   return content_range_ && content_range_->complete == resumed_from_;
 }
 
+void DownloadTransfer::follow(UrlPtr url) {
+  url_ = std::move(url);
+  curl_easy_setopt(easy_.get(), CURLOPT_CURLU, url_.get());
+  // A new answer: nothing of the last one carries over but the file (and so
+  // the Range, which still starts at resumed_from_: a redirect writes nothing).
+  content_range_.reset();
+  total_.reset();
+  body_started_ = false;
+  discard_body_ = false;
+  redirected_ = false;
+  redirect_body_ = 0;
+  result_.http_status = 0;
+  curl_error_[0] = '\0';
+}
+
 std::error_code DownloadTransfer::resume() {
   const CURLcode rc = curl_easy_pause(easy_.get(), CURLPAUSE_CONT);
   if (!error_ && rc != CURLE_OK) record(errc_for_curl(rc, body_started_), curl_easy_strerror(rc));
@@ -282,6 +319,18 @@ DownloadTransfer::Outcome DownloadTransfer::finish(CURLcode rc) {
     body_started_ = true;
     (void)begin_body();
   }
+  if (!error_ && redirected_) {
+    // libcurl fills this in only when a transfer ends with a Location it
+    // would have followed.
+    char* location = nullptr;
+    curl_easy_getinfo(easy_.get(), CURLINFO_REDIRECT_URL, &location);
+    if (location == nullptr || *location == '\0') {
+      record(DownloadErrc::http_status, "HTTP status " + std::to_string(result_.http_status) + " without a Location");
+    } else {
+      result_.bytes = offset_;
+      return Outcome{{}, false, std::string(location)};
+    }
+  }
   if (!error_ && !discard_body_) {
     if (total_ && offset_ != *total_) {
       record(DownloadErrc::size_mismatch, std::to_string(offset_) + " bytes, the server declared " +
@@ -293,7 +342,7 @@ DownloadTransfer::Outcome DownloadTransfer::finish(CURLcode rc) {
   }
   result_.bytes = offset_;
   if (!error_) result_.digest_hex = file_.digest.finish_hex();
-  return Outcome{error_, truncate_};
+  return Outcome{error_, truncate_, std::nullopt};
 }
 
 }  // namespace otagw::transports::curl

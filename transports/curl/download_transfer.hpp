@@ -1,7 +1,10 @@
 #pragma once
-// One GET of a download on its own easy handle: what it sends (Range), what it
-// accepts (200/206, sizes), and where the body goes: the staging file and the
-// digest in the same pass, from libcurl's write callback.
+// The GETs of a download on its own easy handle: what it sends (Range), what
+// it accepts (200/206, sizes), and where the body goes: the staging file and
+// the digest in the same pass, from libcurl's write callback. libcurl does
+// not follow redirects: a 3xx ends the transfer with Outcome::redirect, and
+// the owner checks that URL and calls follow() (one handle, one staging file
+// and one Range for every hop).
 //
 // Loop thread only. The callbacks given here run inside libcurl's callbacks:
 // they must only post work, never call back into libcurl.
@@ -16,6 +19,7 @@
 #include <string>
 #include <system_error>
 
+#include "transports/curl/download_url.hpp"
 #include "transports/curl/staging_file.hpp"
 #include "transports/http_download.hpp"
 
@@ -38,10 +42,14 @@ class DownloadTransfer {
   struct Outcome {
     std::error_code error;
     bool truncate_file = false;  // the file must be emptied (a 200 with no body after Range, a stale file)
+    // A 301/302/303/307/308 answered (error is empty): libcurl's
+    // CURLINFO_REDIRECT_URL, absolute, not checked yet. Nothing was written.
+    std::optional<std::string> redirect;
   };
 
-  // Throws std::bad_alloc if libcurl cannot create a handle.
-  DownloadTransfer(const DownloadRequest& request, StagingFile file, Callbacks callbacks);
+  // `url` is the request's URL, already checked (checked_url). Throws
+  // std::bad_alloc if libcurl cannot create a handle.
+  DownloadTransfer(const DownloadRequest& request, UrlPtr url, StagingFile file, Callbacks callbacks);
   ~DownloadTransfer();
   DownloadTransfer(const DownloadTransfer&) = delete;
   DownloadTransfer& operator=(const DownloadTransfer&) = delete;
@@ -55,6 +63,9 @@ class DownloadTransfer {
   // this call; if that fails, the error is returned and the owner must end
   // the transfer (libcurl does not schedule it again).
   [[nodiscard]] std::error_code resume();
+  // After an Outcome::redirect: the next GET goes to `url` (already checked),
+  // with the same Range. The owner adds easy() to the multi again.
+  void follow(UrlPtr url);
   // The owner ended the transfer itself (after removing it from the multi).
   [[nodiscard]] DownloadResult abandon(std::error_code error, std::string detail);
 
@@ -83,6 +94,7 @@ class DownloadTransfer {
   void report_progress(bool force);
   std::error_code record(DownloadErrc errc, std::string detail);
 
+  UrlPtr url_;  // the current hop's; libcurl reads it (CURLOPT_CURLU), so it outlives easy_
   std::unique_ptr<CURL, EasyDeleter> easy_;
   curl_slist* headers_ = nullptr;
   std::array<char, CURL_ERROR_SIZE> curl_error_{};
@@ -96,7 +108,9 @@ class DownloadTransfer {
   std::optional<std::uint64_t> total_;   // the whole image's size, as the answer declares it
   std::optional<ContentRange> content_range_;  // of the latest response
   bool body_started_ = false;
-  bool discard_body_ = false;            // a 416 for a file that is already whole
+  bool discard_body_ = false;            // a 416 for a file that is already whole, or a redirect
+  bool redirected_ = false;              // the answer is a redirect to follow
+  std::uint64_t redirect_body_ = 0;      // bytes of a redirect's body, thrown away
   bool truncate_ = false;
   std::error_code error_;                // our own reason to abort, beats libcurl's
   DownloadResult result_;

@@ -1,7 +1,8 @@
 // HttpDownloader (see http_download.hpp): each download is an Operation that
-// moves loop -> pool (open and re-hash the staging file) -> libcurl on the
-// loop (the transfer, with a detour to the pool to empty the file if a 200
-// answers our Range) -> pool (truncate if needed, fsync) -> completion.
+// moves loop (check the URL) -> pool (open and re-hash the staging file) ->
+// libcurl on the loop (the transfer, with a detour to the pool to empty the
+// file if a 200 answers our Range; a redirect is checked here and the same
+// transfer sent on) -> pool (truncate if needed, fsync) -> completion.
 // Callback-based like the other C-library adapters; every step checks
 // `finished` because cancel_all() may have completed the operation while a
 // pool job was out.
@@ -13,6 +14,7 @@
 
 #include "transports/curl/curl_multi.hpp"
 #include "transports/curl/download_transfer.hpp"
+#include "transports/curl/download_url.hpp"
 #include "transports/curl/staging_file.hpp"
 #include "transports/http_download.hpp"
 
@@ -22,28 +24,13 @@ namespace {
 using curl::CurlMulti;
 using curl::DownloadTransfer;
 using curl::StagingFile;
+using curl::UrlPtr;
 
-// The scheme is checked before anything touches the disk or the network;
-// CURLOPT_PROTOCOLS_STR stays as the second line of defence.
-std::error_code check_url(const std::string& url, bool allow_http, std::string& detail) {
-  std::unique_ptr<CURLU, decltype(&curl_url_cleanup)> parsed(curl_url(), &curl_url_cleanup);
-  if (!parsed) throw std::bad_alloc();
-  // NON_SUPPORT_SCHEME: parse any scheme, so that refusing it is our call.
-  const CURLUcode rc = curl_url_set(parsed.get(), CURLUPART_URL, url.c_str(), CURLU_NON_SUPPORT_SCHEME);
-  if (rc != CURLUE_OK) {
-    detail = curl_url_strerror(rc);
-    return DownloadErrc::bad_url;
-  }
-  char* raw_scheme = nullptr;
-  if (curl_url_get(parsed.get(), CURLUPART_SCHEME, &raw_scheme, 0) != CURLUE_OK) {
-    detail = "no scheme";
-    return DownloadErrc::bad_url;
-  }
-  const std::string scheme = raw_scheme;  // libcurl lower-cases it
-  curl_free(raw_scheme);
-  if (scheme == "https" || (allow_http && scheme == "http")) return {};
-  detail = "scheme '" + scheme + "' refused";
-  return DownloadErrc::scheme_refused;
+// As CURLOPT_MAXREDIRS was when libcurl followed them.
+constexpr int kMaxRedirects = 5;
+
+Expected<UrlPtr> check_url(std::string_view url, const DownloadRequest& request) {
+  return curl::checked_url(url, request.allow_http, request.allowed_hosts);
 }
 
 // Runs `work` on the pool, then `then(result)` on the loop.
@@ -60,6 +47,8 @@ struct Operation {
   DownloadRequest request;
   detail::DownloadCompletion done;
   std::unique_ptr<DownloadTransfer> transfer;  // while libcurl has the transfer
+  UrlPtr url;                                  // checked, until the transfer takes it
+  int redirects = 0;                           // followed so far
   bool finished = false;
 };
 
@@ -77,10 +66,10 @@ class HttpDownloader::Impl : public std::enable_shared_from_this<Impl> {
   void start(DownloadRequest request, detail::DownloadCompletion done) {
     auto op = std::make_shared<Operation>(std::move(request), std::move(done));
     operations_.insert(op);
-    DownloadResult early;
-    if (auto ec = check_url(op->request.url, op->request.allow_http, early.error_detail)) {
-      return finish(op, ec, std::move(early));
-    }
+    // Before anything touches the disk or the network.
+    auto url = check_url(op->request.url, op->request);
+    if (!url) return fail(op, url.error());
+    op->url = std::move(*url);
     spdlog::debug("download: {} -> {}", op->request.url, op->request.file.string());
     on_pool(
         pool_, loop_,
@@ -120,16 +109,36 @@ class HttpDownloader::Impl : public std::enable_shared_from_this<Impl> {
         if (!op->finished && op->request.on_progress) op->request.on_progress(done, total);
       });
     };
-    op->transfer = std::make_unique<DownloadTransfer>(op->request, std::move(*staged), std::move(callbacks));
+    op->transfer = std::make_unique<DownloadTransfer>(op->request, std::move(op->url), std::move(*staged),
+                                                      std::move(callbacks));
+    send(op);
+  }
+
+  // Hands the transfer (a new one, or one sent on to a redirect) to libcurl.
+  void send(const OperationPtr& op) {
     const bool added = multi_->add(op->transfer->easy(), [weak = weak_from_this(), op](CURLcode rc) {
       if (auto self = weak.lock(); self && !op->finished) self->transfer_done(op, rc);
     });
-    if (!added) {
-      op->transfer.reset();
-      DownloadResult result;
-      result.error_detail = "libcurl refused the transfer";
-      finish(op, DownloadErrc::transfer_failed, std::move(result));
+    if (!added) finish(op, DownloadErrc::transfer_failed, drop_transfer(op, DownloadErrc::transfer_failed,
+                                                                         "libcurl refused the transfer"));
+  }
+
+  // The answer was a redirect: its URL gets the same checks as the first
+  // one, before anything connects to it.
+  void follow_redirect(const OperationPtr& op, const std::string& location) {
+    if (op->redirects >= kMaxRedirects) {
+      const std::string detail = "more than " + std::to_string(kMaxRedirects) + " redirects";
+      return finish(op, DownloadErrc::http_status, drop_transfer(op, DownloadErrc::http_status, detail));
     }
+    auto url = check_url(location, op->request);
+    if (!url) {
+      const Error& error = url.error();
+      return finish(op, error.code, drop_transfer(op, error.code, "redirect refused: " + error.context));
+    }
+    ++op->redirects;
+    spdlog::debug("download: redirect {} of at most {}", op->redirects, kMaxRedirects);
+    op->transfer->follow(std::move(*url));
+    send(op);
   }
 
   // A 200 answered our Range: libcurl holds the first chunk while the pool
@@ -148,6 +157,7 @@ class HttpDownloader::Impl : public std::enable_shared_from_this<Impl> {
 
   void transfer_done(const OperationPtr& op, CURLcode rc) {
     const auto outcome = op->transfer->finish(rc);
+    if (outcome.redirect) return follow_redirect(op, *outcome.redirect);
     DownloadResult result = std::move(op->transfer->result());
     auto handle = op->transfer->file_handle();
     const std::uint64_t total = op->transfer->total();
@@ -186,6 +196,19 @@ class HttpDownloader::Impl : public std::enable_shared_from_this<Impl> {
     DownloadResult result = op->transfer->abandon(ec, std::move(detail));
     op->transfer.reset();
     return result;
+  }
+
+  // Ends a transfer libcurl no longer has (it completed).
+  DownloadResult drop_transfer(const OperationPtr& op, std::error_code ec, std::string detail) {
+    DownloadResult result = op->transfer->abandon(ec, std::move(detail));
+    op->transfer.reset();
+    return result;
+  }
+
+  void fail(const OperationPtr& op, const Error& error) {
+    DownloadResult result;
+    result.error_detail = error.context;
+    finish(op, error.code, std::move(result));
   }
 
   void abort(const OperationPtr& op, std::error_code ec, std::string detail) {
