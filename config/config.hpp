@@ -42,6 +42,9 @@ struct MqttConfig {
 
 struct OtaConfig {
   std::filesystem::path state_dir = "/var/lib/otagw";
+  // Volatile per-boot files (the OTA channel's crash-loop markers). Empty:
+  // systemd's $RUNTIME_DIRECTORY, else state_dir/run.
+  std::filesystem::path runtime_dir;
   int query_timeout_s = 25;
   int sweep_interval_s = 3600;
   bool allow_http = false;

@@ -108,11 +108,12 @@ void parse_mqtt(const YAML::Node& node, int line, SourceContext& src, const std:
 
 void parse_ota(const YAML::Node& node, int line, SourceContext& src, OtaConfig& out) {
   const MapReader map(node, "ota", line, src,
-                      {"state_dir", "query_timeout_s", "sweep_interval_s", "allow_http", "download_ca_file",
+                      {"state_dir", "runtime_dir", "query_timeout_s", "sweep_interval_s", "allow_http", "download_ca_file",
                        "max_image_bytes", "low_speed_timeout_s", "download_retry_s", "max_online",
                        "allowed_download_hosts"});
   if (!map.ok()) return;
   if (auto v = map.string("state_dir")) out.state_dir = src.resolve(*v);
+  if (auto v = map.string("runtime_dir")) out.runtime_dir = src.resolve(*v);
   read_int(map, "query_timeout_s", 1, 3600, out.query_timeout_s);
   read_int(map, "sweep_interval_s", 1, 604800, out.sweep_interval_s);
   read_bool(map, "allow_http", out.allow_http);

@@ -1,6 +1,8 @@
 #include "daemon/daemon.hpp"
 
+#include <linux/magic.h>
 #include <signal.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -46,6 +48,26 @@ transports::MqttSessionOptions session_options(const config::Config& config,
   return options;
 }
 
+// ota.runtime_dir, else systemd's RuntimeDirectory= (the first, if several),
+// else below the state directory.
+std::filesystem::path runtime_dir(const config::Config& config) {
+  std::filesystem::path dir = config.ota.runtime_dir;
+  if (dir.empty()) {
+    const char* env = std::getenv("RUNTIME_DIRECTORY");
+    const std::string_view from_systemd = env != nullptr ? env : "";
+    dir = !from_systemd.empty() ? std::filesystem::path(from_systemd.substr(0, from_systemd.find(':')))
+                                : config.ota.state_dir / "run";
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  struct statfs fs {};
+  if (!ec && ::statfs(dir.c_str(), &fs) == 0 && fs.f_type != TMPFS_MAGIC && fs.f_type != RAMFS_MAGIC) {
+    spdlog::info("ota.runtime_dir {} is not on tmpfs: every visit writes a marker there (set it to a tmpfs path, "
+                 "e.g. /run/otagw, to spare the flash)", dir.string());
+  }
+  return dir;
+}
+
 subdev::SweeperOptions sweeper_options(const config::Config& config) {
   subdev::SweeperOptions options;
   options.max_online = static_cast<std::size_t>(config.ota.max_online);
@@ -53,6 +75,7 @@ subdev::SweeperOptions sweeper_options(const config::Config& config) {
   options.sweep_interval = std::chrono::seconds(config.ota.sweep_interval_s);
   options.max_publish_per_s = config.mqtt.max_publish_per_s;
   options.plugins = config.plugins;
+  options.runtime_dir = runtime_dir(config);
   options.jobs.state_dir = config.ota.state_dir;
   options.jobs.allow_http = config.ota.allow_http;
   options.jobs.download_ca_file = config.ota.download_ca_file;

@@ -31,6 +31,7 @@ Sweeper::Sweeper(asio::any_io_executor blocking_pool, transports::MqttSession& s
       rpc_(session, pacer_),
       topology_(std::move(gateway), rpc_, state, options.reply_timeout),
       channel_(session, rpc_, pacer_, state, options.query_timeout),
+      markers_(options.runtime_dir),
       reply_topics_(topology_.reply_topics()) {
   if (!options_.plugins.empty()) {
     jobs_ = std::make_unique<FirmwareJobs>(session.executor(), blocking_pool_, session, rpc_, state, options_.plugins,
@@ -188,8 +189,17 @@ asio::awaitable<PassReport> Sweeper::run_pass(std::chrono::milliseconds reconnec
         ++next;
         continue;
       }
+      if (!markers_.begin(device.key())) {
+        ++report.skipped;
+        state_.at(device.key()).last_result = "skipped: otagwd ended during its visit " +
+                                              std::to_string(VisitMarkers::kMaxEndsInARow) + " times in a row";
+        state_.mark_dirty();
+        ++next;
+        continue;
+      }
       spdlog::debug("sub-device {}: visiting", device.key());
       VisitResult visit = co_await channel_.visit(device);
+      markers_.end(device.key());
       if (visit.aborted) {
         ++report.resumed;
         spdlog::info("sub-device {}: visit abandoned ({}); resuming there after reconnect", device.key(),
@@ -224,10 +234,10 @@ asio::awaitable<void> Sweeper::run_forever() {
     const PassReport report = co_await run_pass(std::chrono::duration_cast<std::chrono::milliseconds>(kForever));
     if (stopping_) break;
     spdlog::info("sweep done in {:.3f} s: {} visited, {} up to date, {} offer(s), {} installed, {} job(s) failed, {} "
-                 "without reply, {} failed, {} not logged in",
+                 "without reply, {} failed, {} not logged in, {} skipped",
                  std::chrono::duration<double>(report.elapsed).count(), report.visited, report.up_to_date,
                  report.offers, report.installed, report.jobs_failed, report.no_reply, report.failed,
-                 report.not_logged_in);
+                 report.not_logged_in, report.skipped);
     interval_timer_->expires_after(options_.sweep_interval);
     boost::system::error_code ignored;
     co_await interval_timer_->async_wait(asio::redirect_error(asio::use_awaitable, ignored));

@@ -5,6 +5,7 @@
 // re-login the pass resumes at that device.
 #include <chrono>
 #include <cstddef>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <string_view>
@@ -17,6 +18,7 @@
 #include "subdev/publish_pacer.hpp"
 #include "subdev/registry.hpp"
 #include "subdev/topology.hpp"
+#include "subdev/visit_markers.hpp"
 #include "transports/mqtt_session.hpp"
 
 namespace otagw::subdev {
@@ -32,6 +34,7 @@ struct PassReport {
   std::size_t resumed = 0;        // visits repeated after a lost session
   std::size_t installed = 0;      // firmware jobs that ended with the new version reported
   std::size_t jobs_failed = 0;    // firmware jobs that reported a failure step
+  std::size_t skipped = 0;        // the daemon ended during their visit too often in a row (VisitMarkers)
   std::chrono::steady_clock::duration elapsed{};
 };
 
@@ -42,6 +45,7 @@ struct SweeperOptions {
   std::chrono::milliseconds sweep_interval{3600000};
   int max_publish_per_s = 0;
   std::chrono::milliseconds save_interval{1000};  // device state is flushed at most this often during a pass
+  std::filesystem::path runtime_dir;              // the channel's crash-loop markers; empty = none
   // Firmware jobs; without plugins offers are only recorded.
   std::map<std::string, config::PluginConfig> plugins;
   FirmwareJobsOptions jobs;
@@ -86,6 +90,7 @@ class Sweeper {
   Topology topology_;
   OtaChannel channel_;
   std::unique_ptr<FirmwareJobs> jobs_;
+  VisitMarkers markers_;
   std::vector<std::string> reply_topics_;
 
   std::uint64_t logged_in_on_ = 0;  // connection_count() the current window was logged in on
