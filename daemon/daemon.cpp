@@ -58,14 +58,12 @@ std::filesystem::path runtime_dir(const config::Config& config) {
     dir = !from_systemd.empty() ? std::filesystem::path(from_systemd.substr(0, from_systemd.find(':')))
                                 : config.ota.state_dir / "run";
   }
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  struct statfs fs {};
-  if (!ec && ::statfs(dir.c_str(), &fs) == 0 && fs.f_type != TMPFS_MAGIC && fs.f_type != RAMFS_MAGIC) {
-    spdlog::info("ota.runtime_dir {} is not on tmpfs: every visit writes a marker there (set it to a tmpfs path, "
-                 "e.g. /run/otagw, to spare the flash)", dir.string());
-  }
   return dir;
+}
+
+bool is_on_tmpfs(const std::filesystem::path& dir) {
+  struct statfs fs {};
+  return ::statfs(dir.c_str(), &fs) == 0 && (fs.f_type == TMPFS_MAGIC || fs.f_type == RAMFS_MAGIC);
 }
 
 subdev::SweeperOptions sweeper_options(const config::Config& config) {
@@ -114,6 +112,10 @@ class Daemon::Impl {
       spdlog::warn("mqtt.tls_verify is false: the broker's certificate is NOT checked (development only)");
     }
     if (!config_.mqtt.tls) spdlog::warn("mqtt.tls is false: the session to {} is not encrypted", config_.mqtt.host);
+    if (const auto dir = runtime_dir(config_); !is_on_tmpfs(dir)) {
+      spdlog::info("ota.runtime_dir {} is not on tmpfs: each visit writes a small marker file there (a tmpfs path "
+                   "such as /run/otagw spares the flash)", dir.string());
+    }
 
     signals_.async_wait([this](boost::system::error_code ec, int signal) {
       if (ec) return;

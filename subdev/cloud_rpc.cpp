@@ -1,5 +1,7 @@
 #include "subdev/cloud_rpc.hpp"
 
+#include "subdev/json_text.hpp"
+
 #include <spdlog/spdlog.h>
 
 #include "subdev/publish_pacer.hpp"
@@ -28,7 +30,7 @@ asio::awaitable<Expected<PlatformReply>> CloudRpc::call(std::string topic, nlohm
   } unregister{this, id};
 
   co_await pacer_.acquire();
-  const std::error_code sent = co_await session_.async_publish(topic, request.dump(), 0, asio::use_awaitable);
+  const std::error_code sent = co_await session_.async_publish(topic, json_text(request), 0, asio::use_awaitable);
   if (sent) co_return make_error(SubdevErrc::connection_lost, "publish " + topic + ": " + sent.message());
 
   auto reply = co_await slot.wait_for(timeout);

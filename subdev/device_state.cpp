@@ -1,5 +1,7 @@
 #include "subdev/device_state.hpp"
 
+#include "subdev/json_text.hpp"
+
 #include <fstream>
 #include <sstream>
 
@@ -64,7 +66,7 @@ std::string DeviceStateStore::serialise() const {
                     {"last_check_ms", state.last_check_ms},
                     {"last_result", state.last_result}};
   }
-  return nlohmann::json{{"version", kFormatVersion}, {"devices", std::move(devices)}}.dump(1);
+  return json_text(nlohmann::json{{"version", kFormatVersion}, {"devices", std::move(devices)}}, 1);
 }
 
 asio::awaitable<std::error_code> DeviceStateStore::async_save(asio::any_io_executor blocking_pool) {

@@ -1,5 +1,7 @@
 #include "subdev/firmware_jobs.hpp"
 
+#include "subdev/json_text.hpp"
+
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -197,7 +199,7 @@ asio::awaitable<void> FirmwareJobs::report_version(const Subdevice& device, cons
     (void)co_await session_.async_wait_connected(
         std::chrono::duration_cast<std::chrono::milliseconds>(ProgressReporter::kFinalReportWait), asio::use_awaitable);
   }
-  const auto ec = co_await session_.async_publish(topic, inform.dump(), 1, asio::use_awaitable);
+  const auto ec = co_await session_.async_publish(topic, json_text(inform), 1, asio::use_awaitable);
   if (ec) spdlog::warn("sub-device {}: version {} not reported: {}", device.key(), version, ec.message());
 }
 
@@ -303,7 +305,7 @@ asio::awaitable<JobOutcome> FirmwareJobs::run(const Subdevice& device, const Mod
       manifest["files"].push_back(
           {{"name", file.name}, {"size", file.size}, {"sign", file.sign}, {"signMethod", record.sign_method}});
     }
-    std::ofstream(image_dir / "manifest.json") << manifest.dump(1);
+    std::ofstream(image_dir / "manifest.json") << json_text(manifest, 1);
   }
   co_await progress.download_complete();
 

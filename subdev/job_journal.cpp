@@ -1,5 +1,7 @@
 #include "subdev/job_journal.hpp"
 
+#include "subdev/json_text.hpp"
+
 #include <fstream>
 #include <sstream>
 
@@ -101,7 +103,7 @@ std::optional<JobRecord> JobJournal::load(const std::string& device_key) const {
 
 asio::awaitable<std::error_code> JobJournal::save(JobRecord record, asio::any_io_executor blocking_pool) const {
   auto dir = job_dir(record.device_key);
-  auto contents = to_json(record).dump(1);
+  auto contents = json_text(to_json(record), 1);
   // A named function object: g++ 12 double-frees capturing lambdas that are
   // temporaries in a co_await expression.
   auto write = [dir = std::move(dir), contents = std::move(contents)] {

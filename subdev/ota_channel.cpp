@@ -1,5 +1,7 @@
 #include "subdev/ota_channel.hpp"
 
+#include "subdev/json_text.hpp"
+
 #include <spdlog/spdlog.h>
 
 #include "subdev/log_text.hpp"
@@ -143,7 +145,7 @@ asio::awaitable<std::error_code> OtaChannel::report_version(const Subdevice& dev
   if (!module.name.empty()) params["module"] = module.name;
   const nlohmann::json inform = {{"id", rpc_.next_id()}, {"params", std::move(params)}};
   co_await pacer_.acquire();
-  co_return co_await session_.async_publish(topics::ota_inform(device.product_key, device.device_name), inform.dump(),
+  co_return co_await session_.async_publish(topics::ota_inform(device.product_key, device.device_name), json_text(inform),
                                             0, asio::use_awaitable);
 }
 
@@ -166,7 +168,7 @@ asio::awaitable<Expected<OtaChannel::Answer>> OtaChannel::query(const Subdevice&
         {"id", waiting_id_}, {"version", "1.0"}, {"params", std::move(params)}, {"method", "thing.ota.firmware.get"}};
     co_await pacer_.acquire();
     if (auto ec = co_await session_.async_publish(topics::firmware_get(device.product_key, device.device_name),
-                                                  request.dump(), 0, asio::use_awaitable)) {
+                                                  json_text(request), 0, asio::use_awaitable)) {
       waiting_ = nullptr;
       co_return make_error(SubdevErrc::connection_lost, device.key());
     }

@@ -1,5 +1,7 @@
 #include "subdev/progress_reporter.hpp"
 
+#include "subdev/json_text.hpp"
+
 #include <spdlog/spdlog.h>
 
 #include "subdev/topics.hpp"
@@ -23,7 +25,7 @@ void ProgressReporter::publish_now(int step, const std::string& desc) {
   nlohmann::json params = {{"step", std::to_string(step)}, {"desc", desc}};
   if (!module_.empty()) params["module"] = module_;
   const nlohmann::json message = {{"id", rpc_.next_id()}, {"params", std::move(params)}};
-  session_.async_publish(topic_, message.dump(), 0, [topic = topic_](std::error_code ec) {
+  session_.async_publish(topic_, json_text(message), 0, [topic = topic_](std::error_code ec) {
     if (ec) spdlog::debug("progress on {} not sent: {}", topic, ec.message());
   });
 }
@@ -52,7 +54,7 @@ asio::awaitable<void> ProgressReporter::publish_final(int step, std::string desc
   nlohmann::json params = {{"step", std::to_string(step)}, {"desc", desc}};
   if (!module_.empty()) params["module"] = module_;
   const nlohmann::json message = {{"id", rpc_.next_id()}, {"params", std::move(params)}};
-  const auto ec = co_await session_.async_publish(topic_, message.dump(), 1, asio::use_awaitable);
+  const auto ec = co_await session_.async_publish(topic_, json_text(message), 1, asio::use_awaitable);
   if (ec) spdlog::warn("{}: step {} not reported: {}", topic_, step, ec.message());
 }
 
