@@ -8,8 +8,6 @@
 #include <utility>
 #include <vector>
 
-#include "config/yaml_map_reader.hpp"
-
 namespace otagw::config::detail {
 
 namespace {
