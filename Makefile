@@ -1,6 +1,8 @@
-# The two commands of the README, wrapping the CMake presets (CMakePresets.json).
+# The commands of the README, wrapping the CMake presets (CMakePresets.json).
 #   make demo   the main job: a local broker, cloud and daemon at work
 #   make test   installs missing Debian packages (as root), builds, runs ctest
+#   make fuzz   builds the libFuzzer targets (clang 14) and runs each for
+#               FUZZ_SECONDS (docs/fuzzing.md)
 # PRESET=dev|asan|release|ci picks the build (build/$(PRESET)).
 
 PRESET ?= dev
@@ -11,12 +13,19 @@ DEBIAN_PACKAGES := cmake ninja-build g++ pkg-config make openssl \
   libboost-dev libmosquitto-dev mosquitto mosquitto-dev libcurl4-openssl-dev libssl-dev \
   libspdlog-dev nlohmann-json3-dev libyaml-cpp-dev libexpected-dev catch2 libsystemd-dev systemd
 
-.PHONY: all deps configure build test demo install clean
+# What `make fuzz` needs on top: clang 14 and its libFuzzer/ASan/UBSan
+# runtimes (a recommendation of clang-14 only, so named here).
+FUZZ_PACKAGES := clang-14 libclang-rt-14-dev
+FUZZ_SECONDS ?= 300
+
+.PHONY: all deps fuzz-deps configure build test fuzz demo install clean
 
 all: build
 
-deps:
-	@missing=$$(for p in $(DEBIAN_PACKAGES); do \
+# Installs the Debian packages of $(1) that are missing when run as root;
+# otherwise prints the apt-get line and fails.
+define install_missing
+	@missing=$$(for p in $(1); do \
 	    dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
@@ -28,6 +37,13 @@ deps:
 	    exit 1; \
 	  fi; \
 	fi
+endef
+
+deps:
+	$(call install_missing,$(DEBIAN_PACKAGES))
+
+fuzz-deps:
+	$(call install_missing,$(FUZZ_PACKAGES))
 
 build/$(PRESET)/build.ninja:
 	cmake --preset $(PRESET)
@@ -39,6 +55,12 @@ build: configure
 
 test: build
 	ctest --preset $(PRESET) -j $(JOBS)
+
+# Fails if a target crashes, naming the crash file (build/fuzz/artifacts/NAME/).
+fuzz: deps fuzz-deps
+	cmake --preset fuzz
+	cmake --build --preset fuzz -j $(JOBS)
+	tests/fuzz/run-fuzzers.sh build/fuzz $(FUZZ_SECONDS)
 
 demo: build
 	tools/demo/run-demo.sh build/$(PRESET)

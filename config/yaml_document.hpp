@@ -9,9 +9,10 @@
 
 namespace otagw::config::detail {
 
-// Parses `text` as exactly one YAML document. A syntax error or a second
-// document is reported (with its line) and gives nullopt; an empty document
-// gives a null node. Never throws a YAML exception.
+// Parses `text` as exactly one YAML document. A syntax error, a second
+// document or nesting deeper than 64 levels is reported (with its line) and
+// gives nullopt; an empty document gives a null node. Never throws a YAML
+// exception.
 [[nodiscard]] std::optional<YAML::Node> parse_yaml_document(std::string_view text, SourceContext& src);
 
 }  // namespace otagw::config::detail

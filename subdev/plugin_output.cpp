@@ -5,7 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "config/identifiers.hpp"
-#include "subdev/line_reader.hpp"
+#include "subdev/line_splitter.hpp"
 
 namespace otagw::subdev {
 namespace {

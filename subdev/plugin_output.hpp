@@ -9,6 +9,10 @@
 
 namespace otagw::subdev {
 
+// A plugin's output line is cut after this many bytes (LineSplitter); the
+// fuzz target splits its input the same way.
+inline constexpr std::size_t kMaxOutputLine = 4096;
+
 // "progress N" with N an integer 0..100 (surrounding blanks allowed), else
 // nullopt.
 [[nodiscard]] std::optional<int> parse_progress(std::string_view line);

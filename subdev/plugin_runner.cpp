@@ -13,7 +13,6 @@
 namespace otagw::subdev {
 namespace {
 
-constexpr std::size_t kMaxLine = 4096;
 constexpr std::size_t kLogBudget = 256 * 1024;  // per stream and run
 constexpr auto kTermGrace = std::chrono::seconds(5);
 
@@ -48,7 +47,7 @@ SupervisedRun make_run(const config::PluginConfig& plugin, const std::filesystem
   run.spawn.work_dir = job.work_dir;
   run.timeout = std::chrono::seconds(timeout_s);
   run.term_grace = kTermGrace;
-  run.max_line = kMaxLine;
+  run.max_line = kMaxOutputLine;
   return run;
 }
 

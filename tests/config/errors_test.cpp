@@ -93,6 +93,41 @@ TEST_CASE("a second YAML document is an error", "[unit]") {
   CHECK_THAT(result.errors[0].message, Catch::Contains("more than one YAML document"));
 }
 
+// Found by the config fuzz target (tests/fuzz/corpus/config/stray-comma*):
+// yaml-cpp 0.7 does not consume a ',' where a document should start and
+// returned empty documents for ever, taking all memory.
+TEST_CASE("a stray comma is a syntax error on its line and not an endless load", "[unit]") {
+  for (const std::string& yaml : {std::string(","), std::string(kGateway) + "[a],\n", std::string(",, b]\n\n?]\n")}) {
+    INFO(yaml);
+    const LoadResult result = load(yaml);
+    REQUIRE(result.errors.size() == 1);
+    CHECK_THAT(result.errors[0].message, Catch::Contains("YAML syntax error"));
+    CHECK(result.errors[0].line == (yaml.starts_with(",") ? 1 : 5));
+    CHECK_FALSE(result.config.has_value());
+  }
+}
+
+TEST_CASE("nesting deeper than 64 levels is an error with its line", "[unit]") {
+  SECTION("flow") {
+    const LoadResult result = load(std::string(kGateway) + "params: " + std::string(100000, '['));
+    REQUIRE(result.errors.size() == 1);
+    CHECK(result.errors[0].line == 5);
+    CHECK_THAT(result.errors[0].message, Catch::Contains("nested deeper than 64 levels"));
+  }
+  SECTION("block") {
+    std::string yaml;
+    for (int i = 0; i < 70; ++i) yaml += std::string(static_cast<std::size_t>(i), ' ') + "k:\n";
+    const LoadResult result = load(yaml);
+    REQUIRE(result.errors.size() == 1);
+    CHECK_THAT(result.errors[0].message, Catch::Contains("nested deeper than 64 levels"));
+  }
+  SECTION("64 levels are fine for YAML") {
+    // Still refused, but by the gateway section's checks, not as YAML.
+    const LoadResult result = load("x: " + std::string(63, '[') + std::string(63, ']') + "\n");
+    for (const ConfigError& error : result.errors) CHECK_THAT(error.message, !Catch::Contains("nested deeper"));
+  }
+}
+
 TEST_CASE("an unknown key is reported with its line and the closest known key", "[unit]") {
   const ConfigError error = expect_error(std::string(kGateway) +    // lines 1-4
                                              "mqtt:\n"              // 5

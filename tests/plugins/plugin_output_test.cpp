@@ -2,7 +2,7 @@
 // lines, the log budget, the environment.
 #include <catch2/catch.hpp>
 
-#include "subdev/line_reader.hpp"
+#include "subdev/line_splitter.hpp"
 #include "subdev/plugin_environment.hpp"
 #include "subdev/plugin_output.hpp"
 #include "tests/plugins/plugin_fixture.hpp"
