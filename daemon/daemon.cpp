@@ -208,6 +208,7 @@ class Daemon::Impl {
                      static_cast<int>(exit_internal_error));
     if (exit_code_) {
       exit_code_ = exit_internal_error;  // already stopping: the stop itself failed
+      sweeper_.stop(subdev::Sweeper::StopReason::internal_error);
       return;
     }
     finish(exit_internal_error);
@@ -219,7 +220,8 @@ class Daemon::Impl {
     notifier_.stopping();
     notifier_.stop_watchdog();
     signals_.cancel();
-    sweeper_.stop();
+    sweeper_.stop(code == exit_internal_error ? subdev::Sweeper::StopReason::internal_error
+                                              : subdev::Sweeper::StopReason::requested);
   }
 
   config::Config config_;

@@ -42,29 +42,23 @@ bool is_empty_data(const nlohmann::json* data) {
   return data == nullptr || (data->is_object() && data->empty());
 }
 
-Expected<CloudMessage> decode(std::string_view topic, std::string_view payload, const GatewayIdentity& gateway) {
-  CloudMessage message;
-  message.topic = classify_topic(topic, gateway);
-  if (message.topic.kind == CloudTopic::unknown) return make_error(MessageErrc::unknown_topic);
+using MessageBody = std::variant<PlatformReply, FirmwareGetReply, UpgradePush, MalformedMessage>;
 
-  auto json = parse_bounded_json(payload, {MessageLimits::kMaxPayloadBytes, MessageLimits::kMaxDepth});
-  if (!json) return tl::make_unexpected(json.error());
-  if (!json->is_object()) {
-    return make_error(MessageErrc::not_object, std::string(json_type_name(*json)) + ", expected an object");
+Expected<MessageBody> convert_body(CloudTopic kind, const nlohmann::json& json) {
+  if (!json.is_object()) {
+    return make_error(MessageErrc::not_object, std::string(json_type_name(json)) + ", expected an object");
   }
-  const FieldReader fields(*json, "");
-
-  switch (message.topic.kind) {
+  const FieldReader fields(json, "");
+  switch (kind) {
     case CloudTopic::topo_add_reply:
     case CloudTopic::login_reply:
     case CloudTopic::logout_reply: {
-      auto envelope = read_envelope(*json);
+      auto envelope = read_envelope(json);
       if (!envelope) return tl::make_unexpected(envelope.error());
-      message.body = std::move(*envelope);
-      return message;
+      return MessageBody(std::move(*envelope));
     }
     case CloudTopic::firmware_get_reply: {
-      auto envelope = read_envelope(*json);
+      auto envelope = read_envelope(json);
       if (!envelope) return tl::make_unexpected(envelope.error());
       FirmwareGetReply reply;
       reply.envelope = std::move(*envelope);
@@ -73,8 +67,7 @@ Expected<CloudMessage> decode(std::string_view topic, std::string_view payload, 
         reply.no_firmware = is_empty_data(data);
         if (!reply.no_firmware) reply.offer = convert_firmware_offer(*data);
       }
-      message.body = std::move(reply);
-      return message;
+      return MessageBody(std::move(reply));
     }
     case CloudTopic::upgrade_push: {
       const nlohmann::json* data = fields.optional("data");
@@ -82,19 +75,40 @@ Expected<CloudMessage> decode(std::string_view topic, std::string_view payload, 
       if (!data->is_object()) {
         return fields.fail(MessageErrc::not_object, "data", std::string(json_type_name(*data)) + ", expected an object");
       }
-      // The module says which query the push answers; without a readable one
-      // it cannot be attributed at all.
+      // The module says which query the push answers.
       auto module = FieldReader(*data, "data").optional_string("module", FirmwareOffer::kMaxModuleLength);
       if (!module) return tl::make_unexpected(module.error());
       UpgradePush push;
       push.module = module->value_or(std::string{});
       push.offer = convert_firmware_offer(*data);
-      message.body = std::move(push);
-      return message;
+      return MessageBody(std::move(push));
     }
     case CloudTopic::unknown: break;
   }
   return make_error(MessageErrc::unknown_topic);
+}
+
+Expected<CloudMessage> decode(std::string_view topic, std::string_view payload, const GatewayIdentity& gateway) {
+  CloudMessage message;
+  message.topic = classify_topic(topic, gateway);
+  if (message.topic.kind == CloudTopic::unknown) return make_error(MessageErrc::unknown_topic);
+
+  auto json = parse_bounded_json(payload, {MessageLimits::kMaxPayloadBytes, MessageLimits::kMaxDepth});
+  if (!json) {
+    message.body = MalformedMessage{std::move(json.error()), std::nullopt};
+    return message;
+  }
+  auto body = convert_body(message.topic.kind, *json);
+  if (!body) {
+    std::optional<std::string> id;
+    if (json->is_object()) {
+      if (auto readable = read_id(FieldReader(*json, ""))) id = std::move(*readable);
+    }
+    message.body = MalformedMessage{std::move(body.error()), std::move(id)};
+    return message;
+  }
+  message.body = std::move(*body);
+  return message;
 }
 
 }  // namespace
@@ -103,11 +117,11 @@ Expected<CloudMessage> decode_cloud_message(std::string_view topic, std::string_
                                             const GatewayIdentity& gateway) noexcept {
   try {
     return decode(topic, payload, gateway);
-  } catch (const std::exception& e) {
+  } catch (...) {
     // Nothing above throws by design (types are checked before values are
-    // taken); an allocation failure is the one way left. The message is
-    // dropped like any other that does not convert.
-    return make_error(MessageErrc::bad_value, std::string("conversion failed: ") + e.what());
+    // taken); an allocation failure is the one way left. No text is built
+    // here, as that could throw again.
+    return make_error(MessageErrc::too_large);
   }
 }
 

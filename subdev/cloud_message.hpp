@@ -7,6 +7,7 @@
 //
 // No Asio here: the seam builds into the fuzzers (tests/fuzz).
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -42,24 +43,36 @@ struct UpgradePush {
   Expected<FirmwareOffer> offer = FirmwareOffer{};
 };
 
+// A message on a topic the gateway handles whose payload does not convert (not
+// JSON, too large or deep, an envelope without a usable id or integer code, a
+// push without an object `data` or a readable module). Nothing in it can be
+// acted on; on the active device's OTA topics it still ends the wait for the
+// answer (refused with step -1) rather than letting the query time out.
+struct MalformedMessage {
+  Error error;                    // the context names the field, never its value
+  std::optional<std::string> id;  // the message's id, when it parsed and had a usable one
+};
+
 struct CloudMessage {
   TopicMatch topic;
-  std::variant<PlatformReply, FirmwareGetReply, UpgradePush> body;
+  std::variant<PlatformReply, FirmwareGetReply, UpgradePush, MalformedMessage> body;
 };
 
 struct MessageLimits {
-  static constexpr std::size_t kMaxPayloadBytes = 64 * 1024;  // 20 files of long signed URLs and a 4 KiB Udi fit
+  // 20 files with URLs of FirmwareOffer::kMaxUrlLength and the largest
+  // extData fit (about 105 KiB); nothing legitimate comes near the rest.
+  static constexpr std::size_t kMaxPayloadBytes = 128 * 1024;
   static constexpr std::size_t kMaxDepth = 16;
   static constexpr std::size_t kMaxIdLength = 64;
   static constexpr std::size_t kMaxMessageLength = 4096;
 };
 
-// Errors (MessageErrc): unknown_topic; too_large, not_json, too_deep for the
-// payload; not_object, missing_field, wrong_type, out_of_range, bad_value
-// for an envelope (id, code, message; a push's data and module) that does
-// not convert. Such a message cannot be matched to a request and is dropped
-// by the caller. An unusable offer inside a usable envelope is not an error
-// here: it is the reply's (or push's) `offer`, so it can be answered.
+// Error: MessageErrc::unknown_topic only. A payload on a known topic that does
+// not convert is a MalformedMessage (MessageErrc too_large, not_json,
+// too_deep for the payload; not_object, missing_field, wrong_type,
+// out_of_range, bad_value for the envelope). An unusable offer inside a
+// usable envelope is the reply's (or push's) `offer` instead, so it can be
+// answered with the field named.
 [[nodiscard]] Expected<CloudMessage> decode_cloud_message(std::string_view topic, std::string_view payload,
                                                           const GatewayIdentity& gateway) noexcept;
 

@@ -1,9 +1,8 @@
 #include "subdev/cloud_rpc.hpp"
 
-#include "subdev/json_text.hpp"
-
 #include <spdlog/spdlog.h>
 
+#include "subdev/json_text.hpp"
 #include "subdev/publish_pacer.hpp"
 #include "subdev/subdev_error.hpp"
 
@@ -17,15 +16,15 @@ CloudRpc::CloudRpc(transports::MqttSession& session, PublishPacer& pacer) : sess
 
 std::string CloudRpc::next_id() { return std::to_string(next_id_++); }
 
-asio::awaitable<Expected<PlatformReply>> CloudRpc::call(std::string topic, nlohmann::json request,
-                                                        std::chrono::milliseconds timeout) {
-  const std::string id = next_id();
-  request["id"] = id;
+asio::awaitable<Expected<PlatformReply>> CloudRpc::call(CloudTopic reply_kind, std::string topic,
+                                                        nlohmann::json request, std::chrono::milliseconds timeout) {
+  const std::pair<CloudTopic, std::string> id(reply_kind, next_id());
+  request["id"] = id.second;
   transports::AsyncSlot<PlatformReply> slot(co_await asio::this_coro::executor);
   waiting_[id] = &slot;
   struct Unregister {
     CloudRpc* rpc;
-    std::string id;
+    std::pair<CloudTopic, std::string> id;
     ~Unregister() { rpc->waiting_.erase(id); }
   } unregister{this, id};
 
@@ -41,8 +40,8 @@ asio::awaitable<Expected<PlatformReply>> CloudRpc::call(std::string topic, nlohm
   co_return make_error(SubdevErrc::timed_out, topic);
 }
 
-bool CloudRpc::deliver(PlatformReply reply) {
-  const auto it = waiting_.find(reply.id);
+bool CloudRpc::deliver(CloudTopic kind, PlatformReply reply) {
+  const auto it = waiting_.find(std::pair(kind, reply.id));
   if (it == waiting_.end()) return false;
   it->second->deliver(std::move(reply));
   return true;

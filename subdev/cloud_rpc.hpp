@@ -7,6 +7,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
@@ -27,15 +28,17 @@ class CloudRpc {
   [[nodiscard]] std::string next_id();
 
   // Sets request["id"], publishes it (QoS 0) on `topic` and waits for the reply
-  // with that id. Errors: SubdevErrc::timed_out, connection_lost (wake_all()
-  // or the session dropped). A reply with a code other than 200 is a value:
-  // the caller decides what the code means.
-  asio::awaitable<Expected<PlatformReply>> call(std::string topic, nlohmann::json request,
+  // of kind `reply_kind` (the request topic's `_reply`) with that id. Errors:
+  // SubdevErrc::timed_out, connection_lost (wake_all() or the session
+  // dropped). A reply with a code other than 200 is a value: the caller
+  // decides what the code means.
+  asio::awaitable<Expected<PlatformReply>> call(CloudTopic reply_kind, std::string topic, nlohmann::json request,
                                                 std::chrono::milliseconds timeout);
 
-  // A reply from the message seam. False when no call waits for its id
-  // (stale or foreign): the dispatcher logs and drops it.
-  bool deliver(PlatformReply reply);
+  // A reply from the message seam. False when no call of that kind waits for
+  // its id (stale, foreign, or on another request's reply topic): the
+  // dispatcher logs and drops it.
+  bool deliver(CloudTopic kind, PlatformReply reply);
 
   // The session dropped: every waiting call returns connection_lost.
   void wake_all();
@@ -44,7 +47,7 @@ class CloudRpc {
   transports::MqttSession& session_;
   PublishPacer& pacer_;
   std::uint32_t next_id_ = 0;
-  std::map<std::string, transports::AsyncSlot<PlatformReply>*> waiting_;
+  std::map<std::pair<CloudTopic, std::string>, transports::AsyncSlot<PlatformReply>*> waiting_;
 };
 
 }  // namespace otagw::subdev

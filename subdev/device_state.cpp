@@ -1,13 +1,12 @@
 #include "subdev/device_state.hpp"
 
-#include "subdev/json_text.hpp"
-
 #include <fstream>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "subdev/json_text.hpp"
 #include "transports/atomic_file.hpp"
 #include "transports/blocking_call.hpp"
 

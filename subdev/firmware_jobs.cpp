@@ -1,7 +1,5 @@
 #include "subdev/firmware_jobs.hpp"
 
-#include "subdev/json_text.hpp"
-
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -10,10 +8,12 @@
 
 #include <spdlog/spdlog.h>
 
+#include "subdev/json_text.hpp"
 #include "subdev/topics.hpp"
 #include "transports/backoff.hpp"
 #include "transports/blocking_call.hpp"
 #include "transports/digest.hpp"
+#include "transports/log_text.hpp"
 
 namespace otagw::subdev {
 namespace {
@@ -184,7 +184,7 @@ asio::awaitable<std::optional<std::string>> FirmwareJobs::plugin_version(const S
 }
 
 asio::awaitable<void> FirmwareJobs::refuse(const Subdevice& device, const ModuleSpec& module, std::string why) {
-  spdlog::warn("sub-device {}: offer refused: {}", device.key(), why);
+  spdlog::warn("sub-device {}: offer refused: {}", device.key(), log_text(why));
   ProgressReporter progress(session_, rpc_, device.product_key, device.device_name, module.name);
   co_await progress.failed(FailureStep::upgrade_failed, std::move(why));
 }
@@ -200,7 +200,7 @@ asio::awaitable<void> FirmwareJobs::report_version(const Subdevice& device, cons
         std::chrono::duration_cast<std::chrono::milliseconds>(ProgressReporter::kFinalReportWait), asio::use_awaitable);
   }
   const auto ec = co_await session_.async_publish(topic, json_text(inform), 1, asio::use_awaitable);
-  if (ec) spdlog::warn("sub-device {}: version {} not reported: {}", device.key(), version, ec.message());
+  if (ec) spdlog::warn("sub-device {}: version {} not reported: {}", device.key(), log_text(version), ec.message());
 }
 
 asio::awaitable<bool> FirmwareJobs::finish_interrupted(const Subdevice& device, const ModuleSpec& module) {
@@ -219,7 +219,7 @@ asio::awaitable<JobOutcome> FirmwareJobs::run(const Subdevice& device, const Mod
   ProgressReporter progress(session_, rpc_, device.product_key, device.device_name, module.name);
   Validation validation = validate(device, module, offer, options_);
   if (!validation.record) {
-    spdlog::warn("sub-device {}: offer of {} refused: {}", device.key(), offer.version, validation.why);
+    spdlog::warn("sub-device {}: offer of {} refused: {}", device.key(), offer.version, log_text(validation.why));
     co_await progress.failed(validation.step, validation.why);
     co_return JobOutcome::failed;
   }
@@ -233,7 +233,9 @@ asio::awaitable<JobOutcome> FirmwareJobs::run(const Subdevice& device, const Mod
   if (previous && !(previous->phase == JobPhase::downloading && same_package(*previous, record))) {
     journal_.remove(device.key());
   }
-  if (auto ec = co_await journal_.save(record, blocking_pool_)) {
+  // (co_await results go to variables: g++ 12 miscompiles one in a condition.)
+  const std::error_code journaled = co_await journal_.save(record, blocking_pool_);
+  if (const auto& ec = journaled) {
     spdlog::error("sub-device {}: cannot journal the job: {}", device.key(), ec.message());
     co_await progress.failed(FailureStep::download_failed, "gateway cannot write its state: " + ec.message());
     co_return JobOutcome::failed;
@@ -264,7 +266,7 @@ asio::awaitable<JobOutcome> FirmwareJobs::run(const Subdevice& device, const Mod
     const DownloadStatus status = co_await download_file(file, record, done, total, progress, requery, detail);
     if (status == DownloadStatus::interrupted) co_return JobOutcome::interrupted;
     if (status != DownloadStatus::complete) {
-      spdlog::warn("sub-device {}: download of {} failed: {}", device.key(), file.name, detail);
+      spdlog::warn("sub-device {}: download of {} failed: {}", device.key(), file.name, log_text(detail));
       const FailureStep step =
           status == DownloadStatus::digest_mismatch ? FailureStep::verification_failed : FailureStep::download_failed;
       co_await progress.failed(step, detail);
@@ -369,7 +371,7 @@ asio::awaitable<FirmwareJobs::DownloadStatus> FirmwareJobs::download_file(const 
       co_return DownloadStatus::failed;
     }
     spdlog::info("sub-device {}: download of {} failed ({}); retrying in {:.1f} s", record.device_key, file.name,
-                 detail, std::chrono::duration<double>(delay).count());
+                 log_text(detail), std::chrono::duration<double>(delay).count());
     asio::steady_timer timer(loop_, delay);
     boost::system::error_code ignored;
     co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
@@ -400,7 +402,7 @@ asio::awaitable<JobOutcome> FirmwareJobs::install(JobRecord record, const Subdev
     query.image_dir.clear();
     const auto version = co_await runner->version(query);
     if (version && *version == record.target_version) {
-      spdlog::info("sub-device {}: already at {} (flashed before the restart)", device.key(), *version);
+      spdlog::info("sub-device {}: already at {} (flashed before the restart)", device.key(), log_text(*version));
       co_await report_version(device, module, *version);
       state_.at(device.key()).installed_versions[module.name] = *version;
       state_.mark_dirty();
@@ -417,7 +419,8 @@ asio::awaitable<JobOutcome> FirmwareJobs::install(JobRecord record, const Subdev
   }
   record.phase = JobPhase::flashing;
   ++record.flash_attempts;
-  if (auto ec = co_await journal_.save(record, blocking_pool_)) {
+  const std::error_code journaled = co_await journal_.save(record, blocking_pool_);
+  if (const auto& ec = journaled) {
     co_await progress.failed(FailureStep::flashing_failed, "gateway cannot write its state: " + ec.message());
     journal_.remove(device.key());
     co_return JobOutcome::failed;
@@ -428,7 +431,7 @@ asio::awaitable<JobOutcome> FirmwareJobs::install(JobRecord record, const Subdev
   auto on_progress = [key](int percent) { spdlog::debug("sub-device {}: flashing {} %", key, percent); };
   const FlashOutcome outcome = co_await runner->flash(job, std::move(on_progress));
   if (!outcome.flashed) {
-    spdlog::warn("sub-device {}: flashing {} failed: {}", device.key(), record.target_version, outcome.detail);
+    spdlog::warn("sub-device {}: flashing {} failed: {}", device.key(), record.target_version, log_text(outcome.detail));
     co_await progress.failed(FailureStep::flashing_failed, "plugin '" + module.plugin + "': " + outcome.detail);
     journal_.remove(device.key());
     co_return JobOutcome::failed;
@@ -441,7 +444,7 @@ asio::awaitable<JobOutcome> FirmwareJobs::install(JobRecord record, const Subdev
   const auto told = co_await runner->version(query);
   const std::string version = told.value_or(record.target_version);
   if (told && *told != record.target_version) {
-    spdlog::warn("sub-device {}: plugin reports version {} after flashing {}", device.key(), *told,
+    spdlog::warn("sub-device {}: plugin reports version {} after flashing {}", device.key(), log_text(*told),
                  record.target_version);
   }
   co_await report_version(device, module, version);
@@ -449,7 +452,7 @@ asio::awaitable<JobOutcome> FirmwareJobs::install(JobRecord record, const Subdev
   state_.mark_dirty();
   (void)co_await state_.async_save(blocking_pool_);
   journal_.remove(device.key());
-  spdlog::info("sub-device {}: now at {}", device.key(), version);
+  spdlog::info("sub-device {}: now at {}", device.key(), log_text(version));
   co_return JobOutcome::installed;
 }
 

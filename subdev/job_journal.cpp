@@ -1,12 +1,11 @@
 #include "subdev/job_journal.hpp"
 
-#include "subdev/json_text.hpp"
-
 #include <fstream>
 #include <sstream>
 
 #include <spdlog/spdlog.h>
 
+#include "subdev/json_text.hpp"
 #include "transports/atomic_file.hpp"
 #include "transports/blocking_call.hpp"
 

@@ -1,10 +1,9 @@
 #include "subdev/ota_channel.hpp"
 
-#include "subdev/json_text.hpp"
-
 #include <spdlog/spdlog.h>
 
-#include "subdev/log_text.hpp"
+#include "subdev/json_text.hpp"
+#include "transports/log_text.hpp"
 #include "subdev/subdev_error.hpp"
 #include "subdev/topics.hpp"
 #include "transports/mqtt_error.hpp"
@@ -62,7 +61,8 @@ asio::awaitable<VisitResult> OtaChannel::visit(const Subdevice& device) {
       visit.detail = "interrupted job finished";
     }
     visit.reported_version = co_await version_to_report(device, module);
-    if (auto ec = co_await report_version(device, module, visit.reported_version)) {
+    const std::error_code reported = co_await report_version(device, module, visit.reported_version);
+    if (reported) {
       result.aborted = SubdevErrc::connection_lost;
       break;
     }
@@ -167,8 +167,9 @@ asio::awaitable<Expected<OtaChannel::Answer>> OtaChannel::query(const Subdevice&
     const nlohmann::json request = {
         {"id", waiting_id_}, {"version", "1.0"}, {"params", std::move(params)}, {"method", "thing.ota.firmware.get"}};
     co_await pacer_.acquire();
-    if (auto ec = co_await session_.async_publish(topics::firmware_get(device.product_key, device.device_name),
-                                                  json_text(request), 0, asio::use_awaitable)) {
+    const std::error_code sent = co_await session_.async_publish(
+        topics::firmware_get(device.product_key, device.device_name), json_text(request), 0, asio::use_awaitable);
+    if (sent) {
       waiting_ = nullptr;
       co_return make_error(SubdevErrc::connection_lost, device.key());
     }
@@ -176,6 +177,7 @@ asio::awaitable<Expected<OtaChannel::Answer>> OtaChannel::query(const Subdevice&
     waiting_ = nullptr;
     if (!answer) {
       if (session_.state() != transports::MqttState::connected) co_return make_error(SubdevErrc::connection_lost);
+      if (slot.woken()) co_return make_error(SubdevErrc::stopped);  // the daemon is stopping: no answer to record
       co_return Answer{QueryOutcome::no_reply, std::nullopt, "no reply within query_timeout_s"};
     }
     if (answer->throttled && attempt == 0) {
@@ -186,20 +188,24 @@ asio::awaitable<Expected<OtaChannel::Answer>> OtaChannel::query(const Subdevice&
   }
 }
 
-bool OtaChannel::is_active(const TopicMatch& topic) const {
+bool OtaChannel::is_active(const TopicMatch& topic) {
   if (active_ != nullptr && topic.product_key == active_->product_key && topic.device_name == active_->device_name) {
     return true;
   }
-  spdlog::warn("sub-device {}: {} while its OTA channel is not active: dropped", log_text(topic.device_key()),
-               to_string(topic.kind));
+  if (drops_.admit()) {
+    spdlog::warn("sub-device {}: {} while its OTA channel is not active: dropped", log_text(topic.device_key()),
+                 to_string(topic.kind));
+  }
   return false;
 }
 
 void OtaChannel::deliver(const TopicMatch& topic, FirmwareGetReply reply) {
   if (!is_active(topic)) return;
   if (waiting_ == nullptr || reply.envelope.id != waiting_id_) {
-    spdlog::warn("sub-device {}: firmware/get reply with stale id {} dropped", active_->key(),
-                 log_text(reply.envelope.id));
+    if (drops_.admit()) {
+      spdlog::warn("sub-device {}: firmware/get reply with stale id {} dropped", active_->key(),
+                   log_text(reply.envelope.id));
+    }
     return;
   }
   if (reply.envelope.code == kCodeThrottled) {
@@ -222,7 +228,10 @@ void OtaChannel::deliver(const TopicMatch& topic, UpgradePush push) {
   const bool known_module = std::any_of(active_->modules.begin(), active_->modules.end(),
                                         [&](const ModuleSpec& m) { return m.name == push.module; });
   if (!known_module) {
-    spdlog::warn("sub-device {}: upgrade push for unknown module '{}' dropped", active_->key(), log_text(push.module));
+    if (drops_.admit()) {
+      spdlog::warn("sub-device {}: upgrade push for unknown module '{}' dropped", active_->key(),
+                   log_text(push.module));
+    }
     return;
   }
   Answer answer = answer_from_offer(std::move(push.offer), push.module);
@@ -231,6 +240,25 @@ void OtaChannel::deliver(const TopicMatch& topic, UpgradePush push) {
   } else {
     pushed_.insert_or_assign(push.module, std::move(answer));
   }
+}
+
+void OtaChannel::deliver(const TopicMatch& topic, MalformedMessage message) {
+  if (!is_active(topic)) return;
+  const char* what = topic.kind == CloudTopic::upgrade_push ? "upgrade push" : "firmware/get reply";
+  // A reply is the answer only with the id waited for (one without a
+  // readable id could be anything); a push answers whatever query waits.
+  const bool unmatched = topic.kind == CloudTopic::firmware_get_reply && message.id != waiting_id_;
+  if (waiting_ == nullptr || unmatched) {
+    if (drops_.admit()) {
+      spdlog::warn("sub-device {}: unusable {} dropped ({}): {}", active_->key(), what,
+                   waiting_ == nullptr ? "no query waits" : message.id ? "stale id" : "no readable id",
+                   message.error.message());
+    }
+    return;
+  }
+  Answer answer{QueryOutcome::failed, std::nullopt, std::string("unusable ") + what + ": " + message.error.message()};
+  answer.unusable_offer = true;
+  waiting_->deliver(std::move(answer));
 }
 
 OtaChannel::Answer OtaChannel::answer_from_offer(Expected<FirmwareOffer> offer, const std::string& expected_module) {

@@ -19,6 +19,7 @@
 #include "subdev/cloud_message.hpp"
 #include "subdev/cloud_rpc.hpp"
 #include "subdev/device_state.hpp"
+#include "subdev/drop_log.hpp"
 #include "subdev/firmware_jobs.hpp"
 #include "subdev/firmware_offer.hpp"
 #include "subdev/publish_pacer.hpp"
@@ -67,6 +68,10 @@ class OtaChannel {
   // id we wait for; anything else is logged with its device and dropped.
   void deliver(const TopicMatch& topic, FirmwareGetReply reply);
   void deliver(const TopicMatch& topic, UpgradePush push);
+  // A reply or push that did not convert: for the active device, while a
+  // query waits (a reply: with the id waited for), it is the answer, refused
+  // with step -1 naming what was wrong; otherwise it is logged and dropped.
+  void deliver(const TopicMatch& topic, MalformedMessage message);
 
   // The session dropped: the waiting query gives up.
   void wake();
@@ -89,7 +94,7 @@ class OtaChannel {
                                                   const std::string& version);
   asio::awaitable<Expected<Answer>> query(const Subdevice& device, const ModuleSpec& module);
   asio::awaitable<std::string> version_to_report(const Subdevice& device, const ModuleSpec& module);
-  [[nodiscard]] bool is_active(const TopicMatch& topic) const;
+  [[nodiscard]] bool is_active(const TopicMatch& topic);
   static Answer answer_from_offer(Expected<FirmwareOffer> offer, const std::string& expected_module);
 
   transports::MqttSession& session_;
@@ -106,6 +111,7 @@ class OtaChannel {
   std::map<std::string, Answer> pushed_;          // pushes for modules not queried yet in this visit
   std::uint64_t visit_number_ = 0;                // tells a late SUBACK from an earlier visit
   std::error_code subscribe_error_;               // this visit's subscription failed
+  DropLog drops_;
 };
 
 }  // namespace otagw::subdev

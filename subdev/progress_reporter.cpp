@@ -1,9 +1,8 @@
 #include "subdev/progress_reporter.hpp"
 
-#include "subdev/json_text.hpp"
-
 #include <spdlog/spdlog.h>
 
+#include "subdev/json_text.hpp"
 #include "subdev/topics.hpp"
 
 namespace otagw::subdev {

@@ -5,7 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "subdev/cloud_message.hpp"
-#include "subdev/log_text.hpp"
+#include "transports/log_text.hpp"
 #include "subdev/message_error.hpp"
 #include "subdev/subdev_error.hpp"
 
@@ -46,20 +46,28 @@ void Sweeper::on_message(std::string_view topic, std::string_view payload) {
   if (!message) {
     if (message.error().code == MessageErrc::unknown_topic) {
       spdlog::debug("message on unexpected topic {} dropped", log_text(topic));
-    } else {
+    } else if (drops_.admit()) {
       spdlog::warn("message on {} dropped: {}", log_text(topic), message.error().message());
     }
     return;
   }
+  const TopicMatch& match = message->topic;
+  const bool ota_topic = match.kind == CloudTopic::firmware_get_reply || match.kind == CloudTopic::upgrade_push;
   if (auto* reply = std::get_if<PlatformReply>(&message->body)) {
     const std::string id = reply->id;
-    if (!rpc_.deliver(std::move(*reply))) {
-      spdlog::warn("{} with id {} matches no waiting request: dropped", to_string(message->topic.kind), log_text(id));
+    if (!rpc_.deliver(match.kind, std::move(*reply)) && drops_.admit()) {
+      spdlog::warn("{} with id {} matches no waiting request: dropped", to_string(match.kind), log_text(id));
     }
   } else if (auto* firmware = std::get_if<FirmwareGetReply>(&message->body)) {
-    channel_.deliver(message->topic, std::move(*firmware));
+    channel_.deliver(match, std::move(*firmware));
   } else if (auto* push = std::get_if<UpgradePush>(&message->body)) {
-    channel_.deliver(message->topic, std::move(*push));
+    channel_.deliver(match, std::move(*push));
+  } else if (auto* malformed = std::get_if<MalformedMessage>(&message->body); malformed != nullptr && ota_topic) {
+    channel_.deliver(match, std::move(*malformed));
+  } else if (malformed != nullptr && drops_.admit()) {
+    // A reply to topology add, login or logout that cannot be matched to its
+    // request: the request times out and is sent once more.
+    spdlog::warn("{} dropped: {}", to_string(match.kind), malformed->error.message());
   }
 }
 
@@ -68,7 +76,14 @@ void Sweeper::on_connection_lost() {
   channel_.wake();
 }
 
-void Sweeper::stop() {
+void Sweeper::stop(StopReason reason) {
+  if (reason == StopReason::internal_error) {
+    failed_ = true;
+  } else if (const Subdevice* device = channel_.active(); device != nullptr && !failed_) {
+    // An orderly stop is no crash, though the visit may outlive the drain (a
+    // plugin still answering): its marker goes now.
+    markers_.end(device->key());
+  }
   stopping_ = true;
   if (jobs_) jobs_->stop();
   on_connection_lost();
@@ -199,6 +214,9 @@ asio::awaitable<PassReport> Sweeper::run_pass(std::chrono::milliseconds reconnec
       }
       spdlog::debug("sub-device {}: visiting", device.key());
       VisitResult visit = co_await channel_.visit(device);
+      // After an internal error the marker stays for the next start to count,
+      // and nothing of the broken visit is recorded.
+      if (failed_) co_return report;
       markers_.end(device.key());
       if (visit.aborted) {
         ++report.resumed;
@@ -216,7 +234,8 @@ asio::awaitable<PassReport> Sweeper::run_pass(std::chrono::milliseconds reconnec
       for (std::size_t i = online_offset; i < window.size(); ++i) {
         if (online_[i - online_offset]) online.push_back(window[i]);
       }
-      if (auto ec = co_await topology_.logout(online)) spdlog::warn("logout of window failed: {}", ec.message());
+      const std::error_code logged_out = co_await topology_.logout(online);
+      if (logged_out) spdlog::warn("logout of window failed: {}", logged_out.message());
     }
   }
   if (jobs_) jobs_->end_pass();

@@ -13,6 +13,7 @@
 #include "config/config.hpp"
 #include "subdev/cloud_rpc.hpp"
 #include "subdev/device_state.hpp"
+#include "subdev/drop_log.hpp"
 #include "subdev/firmware_jobs.hpp"
 #include "subdev/ota_channel.hpp"
 #include "subdev/publish_pacer.hpp"
@@ -67,7 +68,12 @@ class Sweeper {
 
   // A pass at once, then one every sweep_interval, until stop().
   asio::awaitable<void> run_forever();
-  void stop();
+
+  enum class StopReason {
+    requested,       // SIGTERM, --once done: the visit's crash-loop marker goes at once
+    internal_error,  // a task died (exit 70): the marker stays for the next start to count
+  };
+  void stop(StopReason reason = StopReason::requested);
 
   // A flash is running: the daemon lets it finish before it exits.
   [[nodiscard]] bool flashing() const noexcept { return jobs_ && jobs_->flashing(); }
@@ -92,11 +98,13 @@ class Sweeper {
   std::unique_ptr<FirmwareJobs> jobs_;
   VisitMarkers markers_;
   std::vector<std::string> reply_topics_;
+  DropLog drops_;
 
   std::uint64_t logged_in_on_ = 0;  // connection_count() the current window was logged in on
   std::vector<bool> online_;        // per device of the current window
   std::chrono::steady_clock::time_point last_save_{};
   bool stopping_ = false;
+  bool failed_ = false;  // stopped for an internal error
   std::unique_ptr<asio::steady_timer> interval_timer_;
 };
 

@@ -4,7 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include "subdev/log_text.hpp"
+#include "transports/log_text.hpp"
 #include "subdev/subdev_error.hpp"
 #include "subdev/topics.hpp"
 #include "transports/platform_sign.hpp"
@@ -57,7 +57,7 @@ asio::awaitable<Expected<PlatformReply>> Topology::send_topo_add(std::span<const
     params.push_back(std::move(entry));
   }
   nlohmann::json request = {{"version", "1.0"}, {"params", std::move(params)}, {"method", "thing.topo.add"}};
-  co_return co_await rpc_.call(topics::topo_add(gateway_.product_key, gateway_.device_name), std::move(request),
+  co_return co_await rpc_.call(CloudTopic::topo_add_reply, topics::topo_add(gateway_.product_key, gateway_.device_name), std::move(request),
                                reply_timeout_);
 }
 
@@ -73,7 +73,7 @@ asio::awaitable<Expected<PlatformReply>> Topology::send_login(std::span<const Su
   nlohmann::json request = {{"version", "1.0"},
                             {"params", {{"signMethod", "hmacSha256"}, {"deviceList", std::move(list)}}},
                             {"method", "combine.batchLogin"}};
-  co_return co_await rpc_.call(topics::batch_login(gateway_.product_key, gateway_.device_name), std::move(request),
+  co_return co_await rpc_.call(CloudTopic::login_reply, topics::batch_login(gateway_.product_key, gateway_.device_name), std::move(request),
                                reply_timeout_);
 }
 
@@ -198,7 +198,7 @@ asio::awaitable<std::error_code> Topology::logout(std::vector<const Subdevice*> 
       params.push_back({{"productKey", device->product_key}, {"deviceName", device->device_name}});
     }
     nlohmann::json request = {{"version", "1.0"}, {"params", std::move(params)}, {"method", "combine.batchLogout"}};
-    auto reply = co_await rpc_.call(topics::batch_logout(gateway_.product_key, gateway_.device_name),
+    auto reply = co_await rpc_.call(CloudTopic::logout_reply, topics::batch_logout(gateway_.product_key, gateway_.device_name),
                                     std::move(request), reply_timeout_);
     if (!reply) co_return reply.error().code;
     if (reply->code != 200) spdlog::warn("logout of {} sub-device(s): platform code {}", size, reply->code);

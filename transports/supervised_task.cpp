@@ -4,6 +4,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "transports/log_text.hpp"
+
 namespace otagw::transports {
 
 std::string describe_exception(std::exception_ptr error) {
@@ -18,7 +20,7 @@ std::string describe_exception(std::exception_ptr error) {
 }
 
 void abort_on_task_failure(std::string_view task, std::exception_ptr error) {
-  spdlog::critical("{} failed and nothing supervises it: {}; aborting", task, describe_exception(error));
+  spdlog::critical("{} failed and nothing supervises it: {}; aborting", task, log_text(describe_exception(error)));
   spdlog::shutdown();
   std::abort();
 }
@@ -30,7 +32,7 @@ void spawn_supervised(asio::any_io_executor executor, std::string name, asio::aw
                  [name = std::move(name), on_failure = std::move(on_failure),
                   on_end = std::move(on_end)](std::exception_ptr error) {
                    if (error) {
-                     spdlog::critical("task '{}' died: {}", name, describe_exception(error));
+                     spdlog::critical("task '{}' died: {}", name, log_text(describe_exception(error)));
                      on_failure(name, error);
                    } else if (on_end) {
                      on_end();

@@ -16,12 +16,13 @@
 
 #include "subdev/cloud_message.hpp"
 #include "subdev/json_text.hpp"
-#include "subdev/log_text.hpp"
+#include "transports/log_text.hpp"
 #include "tests/fuzz/fuzz_check.hpp"
 
 namespace {
 
 using namespace otagw::subdev;
+using otagw::log_text;
 
 const GatewayIdentity kGateway{"a1GwProd01", "gw-0001"};
 
@@ -110,6 +111,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   } else if (const auto* push = std::get_if<UpgradePush>(&message->body)) {
     OTAGW_FUZZ_CHECK(push->module.size() <= FirmwareOffer::kMaxModuleLength);
     check_offer(push->offer);
+  } else if (const auto* malformed = std::get_if<MalformedMessage>(&message->body)) {
+    check_desc(malformed->error);
+    check_log_text(malformed->error.message());
+    if (malformed->id) check_log_text(*malformed->id);
   }
   return 0;
 }

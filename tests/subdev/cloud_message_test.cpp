@@ -5,10 +5,11 @@
 
 #include "subdev/bounded_json.hpp"
 #include "subdev/cloud_message.hpp"
-#include "subdev/log_text.hpp"
+#include "transports/log_text.hpp"
 #include "subdev/message_error.hpp"
 
 using namespace otagw::subdev;
+using otagw::log_text;
 using otagw::transports::DigestMethod;
 
 namespace {
@@ -36,6 +37,16 @@ FirmwareGetReply decode_reply(const std::string& payload) {
 }
 
 std::string nested(std::size_t depth) { return std::string(depth, '[') + std::string(depth, ']'); }
+
+// Why a message did not convert: an unknown topic, or a malformed payload.
+MessageErrc failure(std::string_view topic, std::string_view payload) {
+  auto message = decode_cloud_message(topic, payload, kGateway);
+  if (!message) return static_cast<MessageErrc>(message.error().code.value());
+  const auto* malformed = std::get_if<MalformedMessage>(&message->body);
+  REQUIRE(malformed != nullptr);
+  CHECK(malformed->error.code.category() == message_category());
+  return static_cast<MessageErrc>(malformed->error.code.value());
+}
 
 }  // namespace
 
@@ -77,9 +88,9 @@ TEST_CASE("payloads: size, depth and UTF-8 are bounded before conversion", "[uni
   // 100,000 levels once crashed the daemon (a recursive copy): refused by the
   // first, allocation-free pass.
   const std::string deep = R"({"id":"1","code":200,"data":)" + nested(100000) + "}";
-  CHECK(decode_cloud_message(topo, deep, kGateway).error().code == MessageErrc::too_large);
+  CHECK(failure(topo, deep) == MessageErrc::too_large);
   const std::string deep_small = R"({"id":"1","code":200,"data":)" + nested(20000) + "}";
-  CHECK(decode_cloud_message(topo, deep_small, kGateway).error().code == MessageErrc::too_deep);
+  CHECK(failure(topo, deep_small) == MessageErrc::too_deep);
   CHECK(parse_bounded_json(nested(16), {}).has_value());
   CHECK(parse_bounded_json(nested(17), {}).error().code == MessageErrc::too_deep);
   CHECK(parse_bounded_json(std::string(100, ' ') + "{}", {64, 16}).error().code == MessageErrc::too_large);
@@ -88,9 +99,9 @@ TEST_CASE("payloads: size, depth and UTF-8 are bounded before conversion", "[uni
                                 std::string("{\"id\":\"\xff\xfe\",\"code\":200}"), std::string("\0{}", 3),
                                 std::string("{\"id\":\"1\",\"code\":200}{}"), std::string()}) {
     INFO(bad);
-    CHECK(decode_cloud_message(topo, bad, kGateway).error().code == MessageErrc::not_json);
+    CHECK(failure(topo, bad) == MessageErrc::not_json);
   }
-  CHECK(decode_cloud_message(topo, "[1,2]", kGateway).error().code == MessageErrc::not_object);
+  CHECK(failure(topo, "[1,2]") == MessageErrc::not_object);
 }
 
 TEST_CASE("envelopes: id as string or integer, code a 64-bit integer", "[unit][messages]") {
@@ -129,12 +140,21 @@ TEST_CASE("envelopes: id as string or integer, code a 64-bit integer", "[unit][m
   };
   for (const Bad& b : bad) {
     INFO(b.payload);
-    auto result = decode_cloud_message(topic, b.payload, kGateway);
-    REQUIRE_FALSE(result);
-    CHECK(result.error().code == b.code);
+    CHECK(failure(topic, b.payload) == b.code);
   }
+  // The id of a reply whose envelope is broken is kept when readable: the
+  // channel still matches it to its query.
+  auto broken = decode_cloud_message(kReplyTopic, R"({"id":"5","code":"200","data":{}})", kGateway);
+  REQUIRE(broken);
+  REQUIRE(std::holds_alternative<MalformedMessage>(broken->body));
+  CHECK(std::get<MalformedMessage>(broken->body).id == "5");
+  CHECK_THAT(std::get<MalformedMessage>(broken->body).error.context, Catch::Contains("\"code\""));
+  broken = decode_cloud_message(kReplyTopic, "[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]", kGateway);
+  REQUIRE(broken);
+  CHECK_FALSE(std::get<MalformedMessage>(broken->body).id.has_value());
+
   const std::string long_id = R"({"id":")" + std::string(65, '1') + R"(","code":200})";
-  CHECK(decode_cloud_message(topic, long_id, kGateway).error().code == MessageErrc::bad_value);
+  CHECK(failure(topic, long_id) == MessageErrc::bad_value);
 }
 
 TEST_CASE("firmware/get replies: up to date, an offer, or a code", "[unit][messages]") {
@@ -210,13 +230,13 @@ TEST_CASE("firmware offers: each field of the wrong type or form is named", "[un
     INFO(data.dump());
     for (const char* topic : {kReplyTopic, kPushTopic}) {
       auto message = decode_cloud_message(topic, reply_with(data), kGateway);
+      REQUIRE(message);
       if (std::string(c.field) == "module" && std::string(topic) == kPushTopic && c.code == MessageErrc::wrong_type) {
         // A push's module says which query it answers: without one the
-        // push cannot be attributed and is dropped whole.
-        CHECK_FALSE(message);
+        // push is malformed whole.
+        CHECK(std::holds_alternative<MalformedMessage>(message->body));
         continue;
       }
-      REQUIRE(message);
       const otagw::Expected<FirmwareOffer>& offer = std::holds_alternative<FirmwareGetReply>(message->body)
                                                  ? std::get<FirmwareGetReply>(message->body).offer
                                                  : std::get<UpgradePush>(message->body).offer;
@@ -296,8 +316,8 @@ TEST_CASE("upgrade pushes: the module says which query they answer", "[unit][mes
   const auto& upgrade = std::get<UpgradePush>(message->body);
   CHECK(upgrade.module == "mcu");
   CHECK(upgrade.offer);
-  CHECK(decode_cloud_message(kPushTopic, R"({"code":"1000"})", kGateway).error().code == MessageErrc::missing_field);
-  CHECK(decode_cloud_message(kPushTopic, R"({"data":[1]})", kGateway).error().code == MessageErrc::not_object);
+  CHECK(failure(kPushTopic, R"({"code":"1000"})") == MessageErrc::missing_field);
+  CHECK(failure(kPushTopic, R"({"data":[1]})") == MessageErrc::not_object);
   auto stream = decode_cloud_message(
       kPushTopic, R"({"data":{"version":"2.0","dProtocol":"mqtt","streamId":1,"streamFileId":1}})", kGateway);
   REQUIRE(stream);

@@ -103,7 +103,7 @@ TEST_CASE("malformed, stale and foreign messages are dropped and the right reply
     const std::string junk[] = {
         "not json at all",
         R"({"id":")" + id + R"(999","code":200,"data":{"version":"9.9.9","size":1,"url":"https://x/y"}})",
-        R"({"id":")" + id + R"(","code":"200","data":{}})",
+        R"({"id":")" + id + R"(999","code":"200","data":{}})",
         R"({"code":200,"data":{}})",
         R"([1,2,3])",
     };
@@ -173,4 +173,37 @@ TEST_CASE("an offer the gateway cannot use is reported as step -1 and never down
   CHECK(progress[0]["params"]["step"] == "-1");
   CHECK(progress[0]["params"]["desc"].get<std::string>().find("unusable offer") != std::string::npos);
   CHECK_FALSE(std::filesystem::exists(h.dir.path() / "target"));
+}
+
+TEST_CASE("a reply with the waited id but a broken envelope ends the query with step -1, not a time-out",
+          "[integration][sweep]") {
+  const std::string broken = GENERATE(std::string(R"("code":"200")"), std::string(R"("code":200.0)"),
+                                      std::string(R"("code":200,"message":7)"));
+  SweepHarness h(3s, true);
+  std::vector<nlohmann::json> progress;
+  h.platform.set_message_handler([&](std::string_view topic, std::string_view payload) {
+    if (topic.starts_with("/ota/device/progress/")) {
+      progress.push_back(nlohmann::json::parse(payload));
+      return;
+    }
+    const std::string reply_topic = std::string(topic) + "_reply";
+    const std::string id = field_id(payload);
+    if (topic.ends_with("/thing/ota/firmware/get")) {
+      h.platform.async_publish(reply_topic, R"({"id":")" + id + R"(",)" + broken + R"(,"data":{}})", 0,
+                               asio::detached);
+      return;
+    }
+    h.platform.async_publish(reply_topic, R"({"id":")" + id + R"(","code":200,"data":{}})", 0, asio::detached);
+  });
+
+  const subdev::PassReport report = h.run_pass();
+  INFO(broken);
+  CHECK(report.visited == 1);
+  CHECK(report.failed == 1);
+  CHECK(report.no_reply == 0);  // answered, not timed out
+  REQUIRE(progress.size() == 1);
+  CHECK(progress[0]["params"]["step"] == "-1");
+  const auto desc = progress[0]["params"]["desc"].get<std::string>();
+  CHECK(desc.find("unusable firmware/get reply") != std::string::npos);
+  CHECK(desc.find(broken.find("message") != std::string::npos ? "\"message\"" : "\"code\"") != std::string::npos);
 }

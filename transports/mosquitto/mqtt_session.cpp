@@ -17,6 +17,7 @@
 #include "transports/backoff.hpp"
 #include "transports/mqtt_error.hpp"
 #include "transports/mqtt_session.hpp"
+#include "transports/log_text.hpp"
 
 namespace otagw::transports {
 namespace {
@@ -328,7 +329,7 @@ class MqttSession::Impl : public std::enable_shared_from_this<Impl> {
                                                    static_cast<std::size_t>(message.payloadlen)));
     } catch (...) {
       auto on_failure = options_.on_failure ? options_.on_failure : TaskFailureHandler(abort_on_task_failure);
-      spdlog::critical("MQTT message handler threw: {}", describe_exception(std::current_exception()));
+      spdlog::critical("MQTT message handler threw: {}", log_text(describe_exception(std::current_exception())));
       asio::post(loop_, [on_failure = std::move(on_failure), error = std::current_exception()] {
         on_failure("MQTT message handler", error);
       });

@@ -7,11 +7,11 @@
 #include <string>
 #include <string_view>
 
-namespace otagw::subdev {
+namespace otagw {
 
 // `text` with backslash, C0 and C1 controls, DEL and bytes that are not UTF-8
 // written as escapes (\\, \n, \r, \t, \xNN, \u0085), cut after `max_bytes` of
 // input at a character boundary (then "...[N bytes more]"). Valid UTF-8 out.
 [[nodiscard]] std::string log_text(std::string_view text, std::size_t max_bytes = 256);
 
-}  // namespace otagw::subdev
+}  // namespace otagw

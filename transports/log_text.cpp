@@ -1,8 +1,8 @@
-#include "subdev/log_text.hpp"
+#include "transports/log_text.hpp"
 
 #include <algorithm>
 
-namespace otagw::subdev {
+namespace otagw {
 namespace {
 
 constexpr char kHex[] = "0123456789abcdef";
@@ -82,4 +82,4 @@ std::string log_text(std::string_view text, std::size_t max_bytes) {
   return out;
 }
 
-}  // namespace otagw::subdev
+}  // namespace otagw
