@@ -2,29 +2,10 @@
 
 #include <array>
 
+#include "transports/topic_levels.hpp"
+
 namespace otagw::subdev {
 namespace {
-
-// Splits "/a/b/c" into exactly N levels after the leading '/'; false when the
-// level count differs, a level is empty or there is no leading '/'.
-template <std::size_t N>
-bool split_levels(std::string_view topic, std::array<std::string_view, N>& levels) {
-  if (topic.empty() || topic.front() != '/') return false;
-  topic.remove_prefix(1);
-  for (std::size_t i = 0; i < N; ++i) {
-    const auto slash = topic.find('/');
-    if (i + 1 < N) {
-      if (slash == std::string_view::npos) return false;
-      levels[i] = topic.substr(0, slash);
-      topic.remove_prefix(slash + 1);
-    } else {
-      if (slash != std::string_view::npos) return false;
-      levels[i] = topic;
-    }
-    if (levels[i].empty()) return false;
-  }
-  return true;
-}
 
 TopicMatch match(CloudTopic kind, std::string_view product_key, std::string_view device_name) {
   return {kind, std::string(product_key), std::string(device_name)};
@@ -52,24 +33,24 @@ TopicMatch classify_topic(std::string_view topic, const GatewayIdentity& gateway
   if (topic.starts_with("/sys/")) {
     std::array<std::string_view, 6> six;
     std::array<std::string_view, 7> seven;
-    if (split_levels(topic, six) && six[3] == "thing" && six[4] == "topo" && six[5] == "add_reply" &&
+    if (transports::split_topic_levels(topic, six) && six[3] == "thing" && six[4] == "topo" && six[5] == "add_reply" &&
         is_gateway(six[1], six[2], gateway)) {
       return match(CloudTopic::topo_add_reply, six[1], six[2]);
     }
-    if (split_levels(topic, seven) && seven[3] == "thing" && seven[4] == "ota" && seven[5] == "firmware" &&
+    if (transports::split_topic_levels(topic, seven) && seven[3] == "thing" && seven[4] == "ota" && seven[5] == "firmware" &&
         seven[6] == "get_reply") {
       return match(CloudTopic::firmware_get_reply, seven[1], seven[2]);
     }
   } else if (topic.starts_with("/ext/session/")) {
     std::array<std::string_view, 6> levels;
-    if (split_levels(topic, levels) && levels[1] == "session" && levels[4] == "combine" &&
+    if (transports::split_topic_levels(topic, levels) && levels[1] == "session" && levels[4] == "combine" &&
         is_gateway(levels[2], levels[3], gateway)) {
       if (levels[5] == "batch_login_reply") return match(CloudTopic::login_reply, levels[2], levels[3]);
       if (levels[5] == "batch_logout_reply") return match(CloudTopic::logout_reply, levels[2], levels[3]);
     }
   } else if (topic.starts_with("/ota/device/upgrade/")) {
     std::array<std::string_view, 5> levels;
-    if (split_levels(topic, levels)) return match(CloudTopic::upgrade_push, levels[3], levels[4]);
+    if (transports::split_topic_levels(topic, levels)) return match(CloudTopic::upgrade_push, levels[3], levels[4]);
   }
   return {};
 }

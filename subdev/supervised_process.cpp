@@ -7,6 +7,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include "transports/log_text.hpp"
+#include "transports/supervised_task.hpp"
+
 namespace otagw::subdev {
 namespace {
 
@@ -51,7 +54,7 @@ asio::awaitable<SupervisedExit> run_supervised(asio::any_io_executor loop, Super
   int readers = 2;
   asio::steady_timer readers_done(loop, Clock::time_point::max());
   auto reader_finished = [&readers, &readers_done](std::exception_ptr failure) {
-    if (failure) spdlog::error("plugin output reader failed");
+    if (failure) spdlog::error("plugin output reader failed: {}", log_text(transports::describe_exception(failure)));
     if (--readers == 0) readers_done.cancel();
   };
   asio::co_spawn(loop, read_lines(&process.stdout_pipe(), run.max_line, run.on_stdout), reader_finished);

@@ -3,6 +3,8 @@
 // and never acted on; the right reply still ends the visit.
 #include <catch2/catch.hpp>
 
+#include <functional>
+
 #include "tests/subdev/anonymous_session.hpp"
 #include "subdev/sweeper.hpp"
 #include "tests/support/mosquitto_broker.hpp"
@@ -68,6 +70,24 @@ struct SweepHarness {
     entries[0].plugin = "copy";
     return entries;
   }
+
+  // The platform answers every firmware/get with `answer(id)` (the whole
+  // reply), accepts everything else, and records the progress reports.
+  void answer_queries_with(std::function<std::string(const std::string& id)> answer) {
+    platform.set_message_handler([this, answer = std::move(answer)](std::string_view topic, std::string_view payload) {
+      if (topic.starts_with("/ota/device/progress/")) {
+        progress.push_back(nlohmann::json::parse(payload));
+        return;
+      }
+      const std::string reply_topic = std::string(topic) + "_reply";
+      const std::string id = field_id(payload);
+      const std::string reply = topic.ends_with("/thing/ota/firmware/get")
+                                    ? answer(id)
+                                    : R"({"id":")" + id + R"(","code":200,"data":{}})";
+      platform.async_publish(reply_topic, reply, 0, asio::detached);
+    });
+  }
+  std::vector<nlohmann::json> progress;
 
   // One pass, with the platform subscribed to what the gateway sends.
   subdev::PassReport run_pass() {
@@ -149,21 +169,10 @@ TEST_CASE("a login without a reply is sent once more, then its devices wait for 
 
 TEST_CASE("an offer the gateway cannot use is reported as step -1 and never downloaded", "[integration][sweep]") {
   SweepHarness h(3s, true);
-  std::vector<nlohmann::json> progress;
-  h.platform.set_message_handler([&](std::string_view topic, std::string_view payload) {
-    if (topic.starts_with("/ota/device/progress/")) {
-      progress.push_back(nlohmann::json::parse(payload));
-      return;
-    }
-    const std::string reply_topic = std::string(topic) + "_reply";
-    const std::string id = field_id(payload);
-    if (topic.ends_with("/thing/ota/firmware/get")) {  // no url, no size, no sign
-      h.platform.async_publish(reply_topic, R"({"id":")" + id + R"(","code":200,"data":{"version":"2.0.0"}})", 0,
-                               asio::detached);
-      return;
-    }
-    h.platform.async_publish(reply_topic, R"({"id":")" + id + R"(","code":200,"data":{}})", 0, asio::detached);
+  h.answer_queries_with([](const std::string& id) {  // no url, no size, no sign
+    return R"({"id":")" + id + R"(","code":200,"data":{"version":"2.0.0"}})";
   });
+  auto& progress = h.progress;
 
   const subdev::PassReport report = h.run_pass();
   CHECK(report.visited == 1);
@@ -180,21 +189,8 @@ TEST_CASE("a reply with the waited id but a broken envelope ends the query with 
   const std::string broken = GENERATE(std::string(R"("code":"200")"), std::string(R"("code":200.0)"),
                                       std::string(R"("code":200,"message":7)"));
   SweepHarness h(3s, true);
-  std::vector<nlohmann::json> progress;
-  h.platform.set_message_handler([&](std::string_view topic, std::string_view payload) {
-    if (topic.starts_with("/ota/device/progress/")) {
-      progress.push_back(nlohmann::json::parse(payload));
-      return;
-    }
-    const std::string reply_topic = std::string(topic) + "_reply";
-    const std::string id = field_id(payload);
-    if (topic.ends_with("/thing/ota/firmware/get")) {
-      h.platform.async_publish(reply_topic, R"({"id":")" + id + R"(",)" + broken + R"(,"data":{}})", 0,
-                               asio::detached);
-      return;
-    }
-    h.platform.async_publish(reply_topic, R"({"id":")" + id + R"(","code":200,"data":{}})", 0, asio::detached);
-  });
+  h.answer_queries_with([&broken](const std::string& id) { return R"({"id":")" + id + R"(",)" + broken + R"(,"data":{}})"; });
+  auto& progress = h.progress;
 
   const subdev::PassReport report = h.run_pass();
   INFO(broken);

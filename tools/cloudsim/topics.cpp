@@ -2,33 +2,9 @@
 
 #include <array>
 
+#include "transports/topic_levels.hpp"
+
 namespace otagw::cloudsim {
-namespace {
-
-// Splits "/a/b/c" into at most N levels after the leading '/'; false when the
-// topic has a different number of levels or no leading '/'.
-template <std::size_t N>
-bool split_levels(std::string_view topic, std::array<std::string_view, N>& levels) {
-  if (topic.empty() || topic.front() != '/') return false;
-  topic.remove_prefix(1);
-  for (std::size_t i = 0; i < N; ++i) {
-    const auto slash = topic.find('/');
-    if (i + 1 < N) {
-      if (slash == std::string_view::npos) return false;
-      levels[i] = topic.substr(0, slash);
-      topic.remove_prefix(slash + 1);
-    } else {
-      if (slash != std::string_view::npos) return false;
-      levels[i] = topic;
-    }
-  }
-  for (const auto level : levels) {
-    if (level.empty()) return false;
-  }
-  return true;
-}
-
-}  // namespace
 
 std::vector<std::string> subscription_filters() {
   return {
@@ -50,15 +26,15 @@ TopicMatch classify_topic(std::string_view topic) {
     // sys/{pk}/{dn}/thing/topo/add  or  sys/{pk}/{dn}/thing/ota/firmware/get
     std::array<std::string_view, 6> six;
     std::array<std::string_view, 7> seven;
-    if (split_levels(topic, six) && six[3] == "thing" && six[4] == "topo" && six[5] == "add") {
+    if (transports::split_topic_levels(topic, six) && six[3] == "thing" && six[4] == "topo" && six[5] == "add") {
       match = {TopicKind::topo_add, six[1], six[2]};
-    } else if (split_levels(topic, seven) && seven[3] == "thing" && seven[4] == "ota" && seven[5] == "firmware" &&
+    } else if (transports::split_topic_levels(topic, seven) && seven[3] == "thing" && seven[4] == "ota" && seven[5] == "firmware" &&
                seven[6] == "get") {
       match = {TopicKind::firmware_get, seven[1], seven[2]};
     }
   } else if (topic.starts_with("/ext/session/")) {
     std::array<std::string_view, 6> levels;
-    if (split_levels(topic, levels) && levels[1] == "session" && levels[4] == "combine") {
+    if (transports::split_topic_levels(topic, levels) && levels[1] == "session" && levels[4] == "combine") {
       const auto action = levels[5];
       const TopicKind kind = action == "batch_login"    ? TopicKind::batch_login
                              : action == "login"        ? TopicKind::login
@@ -68,10 +44,10 @@ TopicMatch classify_topic(std::string_view topic) {
     }
   } else if (topic.starts_with("$otagw/disconnected/")) {
     std::array<std::string_view, 2> levels;
-    if (split_levels(topic.substr(19), levels)) match = {TopicKind::device_disconnected, levels[0], levels[1]};
+    if (transports::split_topic_levels(topic.substr(19), levels)) match = {TopicKind::device_disconnected, levels[0], levels[1]};
   } else if (topic.starts_with("/ota/device/")) {
     std::array<std::string_view, 5> levels;
-    if (split_levels(topic, levels)) {
+    if (transports::split_topic_levels(topic, levels)) {
       if (levels[2] == "inform") match = {TopicKind::inform, levels[3], levels[4]};
       if (levels[2] == "progress") match = {TopicKind::progress, levels[3], levels[4]};
       if (levels[2] == "request") match = {TopicKind::legacy_request, levels[3], levels[4]};
