@@ -4,9 +4,6 @@
 // hosts, digests of unexpected bytes, a crash loop. In every case the first
 // sub-device gets the hostile input and the second one, in the same pass,
 // must still be upgraded: downloaded, flashed by the plugin, reported.
-//
-// Tests tagged [needs-new-config] use ota keys that the fix adds
-// (ota.allowed_download_hosts, ota.runtime_dir).
 #include <catch2/catch.hpp>
 
 #include <signal.h>
@@ -372,7 +369,7 @@ std::string on_localhost(std::string url) {
 }  // namespace
 
 TEST_CASE("a firmware URL naming a host not in ota.allowed_download_hosts is refused with -2",
-          "[integration][hostile][hosts][needs-new-config]") {
+          "[integration][hostile][hosts]") {
   PlatformDouble p;
   configure(p, R"(allowed_download_hosts: ["localhost"])");
   nlohmann::json good = p.offer(p.good());
@@ -387,7 +384,7 @@ TEST_CASE("a firmware URL naming a host not in ota.allowed_download_hosts is ref
 }
 
 TEST_CASE("a redirect to a host not in ota.allowed_download_hosts is refused with -2",
-          "[integration][hostile][hosts][needs-new-config]") {
+          "[integration][hostile][hosts]") {
   PlatformDouble p;
   configure(p, R"(allowed_download_hosts: ["localhost"])");
   nlohmann::json good = p.offer(p.good());
@@ -431,7 +428,7 @@ TEST_CASE("a digest mismatch is reported with -3 and without the digest of the s
 // --- I: crash-loop breaker ----------------------------------------------------------
 
 TEST_CASE("a device whose visit ended three starts in a row is skipped for one pass",
-          "[integration][hostile][crash-loop][needs-new-config]") {
+          "[integration][hostile][crash-loop]") {
   PlatformDouble p;
   p.write_config({kHostile, kGood}, "runtime_dir: \"" + (p.dir() / "run").string() + "\"");
   bool answer_hostile = false;
