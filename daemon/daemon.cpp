@@ -176,7 +176,11 @@ class Daemon::Impl {
     std::string status = fmt::format("cloud {}:{} {}", config_.mqtt.host, config_.mqtt.port, transports::to_string(state));
     if (why && state != transports::MqttState::stopped) status += fmt::format(" ({})", why.message());
     notifier_.status(status);
-    if (state != transports::MqttState::connected) sweeper_.on_connection_lost();
+    if (state == transports::MqttState::connected) {
+      sweeper_.on_connected();
+    } else {
+      sweeper_.on_connection_lost();
+    }
     if (options_.once && state == transports::MqttState::refused) finish(exit_sign_in_refused);
   }
 

@@ -32,7 +32,7 @@ Sweeper::Sweeper(asio::any_io_executor blocking_pool, transports::MqttSession& s
       topology_(std::move(gateway), rpc_, state, options.reply_timeout),
       channel_(session, rpc_, pacer_, state, options.query_timeout),
       markers_(options.runtime_dir),
-      reply_topics_(topology_.reply_topics()) {
+      online_(session, topology_, state) {
   if (!options_.plugins.empty()) {
     jobs_ = std::make_unique<FirmwareJobs>(session.executor(), blocking_pool_, session, rpc_, state, options_.plugins,
                                            options_.jobs);
@@ -76,6 +76,13 @@ void Sweeper::on_connection_lost() {
   channel_.wake();
 }
 
+void Sweeper::on_connected() {
+  // Between passes the wait for the next one is woken to log the online set
+  // in again (run_forever); during a pass the pass does it before its next
+  // publish.
+  if (interval_timer_) interval_timer_->cancel();
+}
+
 void Sweeper::stop(StopReason reason) {
   if (reason == StopReason::internal_error) {
     failed_ = true;
@@ -88,36 +95,6 @@ void Sweeper::stop(StopReason reason) {
   if (jobs_) jobs_->stop();
   on_connection_lost();
   if (interval_timer_) interval_timer_->cancel();
-}
-
-asio::awaitable<bool> Sweeper::ensure_logged_in(std::span<const Subdevice* const> devices) {
-  if (logged_in_on_ == session_.connection_count()) co_return true;
-  const auto connection = session_.connection_count();
-  // (co_await results go to variables: g++ 12 miscompiles one in a condition.)
-  const std::error_code subscribed = co_await session_.async_subscribe(reply_topics_, 1, asio::use_awaitable);
-  if (subscribed) co_return false;
-
-  std::vector<const Subdevice*> pending(devices.begin(), devices.end());
-  BatchOutcome added = co_await topology_.add(pending);
-  if (added.aborted) co_return false;
-  BatchOutcome logged_in = co_await topology_.login(added.accepted);
-  if (logged_in.aborted) co_return false;
-
-  // Index by position in `devices`: the window being swept.
-  online_.assign(devices.size(), false);
-  for (std::size_t i = 0; i < devices.size(); ++i) {
-    online_[i] = std::find(logged_in.accepted.begin(), logged_in.accepted.end(), devices[i]) != logged_in.accepted.end();
-  }
-  auto note_refusal = [&](const Subdevice* device, std::int64_t code, const char* step) {
-    auto& state = state_.at(device->key());
-    state.last_result = std::string(step) + " refused (code " + std::to_string(code) + ")";
-    state_.mark_dirty();
-  };
-  for (const auto& [device, code] : added.refused) note_refusal(device, code, "topology add");
-  for (const auto& [device, code] : logged_in.refused) note_refusal(device, code, "login");
-  spdlog::info("logged in {} of {} sub-device(s)", logged_in.accepted.size(), devices.size());
-  logged_in_on_ = connection;
-  co_return true;
 }
 
 void Sweeper::record(const Subdevice& device, const VisitResult& visit, PassReport& report) {
@@ -179,7 +156,7 @@ asio::awaitable<PassReport> Sweeper::run_pass(std::chrono::milliseconds reconnec
   for (std::size_t window_start = 0; window_start < devices.size(); window_start += window_size) {
     const std::span<const Subdevice* const> window(devices.data() + window_start,
                                                    std::min(window_size, devices.size() - window_start));
-    logged_in_on_ = 0;  // every window (and every pass) logs in anew
+    online_.assign({window.begin(), window.end()});  // every window (and every pass) logs in anew
     std::size_t next = 0;
     while (next < window.size()) {
       if (stopping_) co_return report;
@@ -193,13 +170,13 @@ asio::awaitable<PassReport> Sweeper::run_pass(std::chrono::milliseconds reconnec
           co_return report;
         }
       }
-      // Log in what is left of the window (again after a reconnect).
-      const bool logged_in = co_await ensure_logged_in(window.subspan(next));
+      // The whole window, again after a reconnect: the platform took the
+      // visited devices offline with the gateway too.
+      const bool logged_in = co_await online_.ensure();
       if (!logged_in) continue;
-      const std::size_t online_offset = window.size() - online_.size();
 
       const Subdevice& device = *window[next];
-      if (!online_[next - online_offset]) {
+      if (!online_.online(&device)) {
         ++report.not_logged_in;
         ++next;
         continue;
@@ -228,14 +205,12 @@ asio::awaitable<PassReport> Sweeper::run_pass(std::chrono::milliseconds reconnec
       ++next;
       co_await save_state(false);
     }
-    if (windowed && session_.state() == transports::MqttState::connected) {
-      std::vector<const Subdevice*> online;
-      const std::size_t online_offset = window.size() - online_.size();
-      for (std::size_t i = online_offset; i < window.size(); ++i) {
-        if (online_[i - online_offset]) online.push_back(window[i]);
+    if (windowed) {
+      if (session_.state() == transports::MqttState::connected) {
+        const std::error_code logged_out = co_await topology_.logout(online_.online_members());
+        if (logged_out) spdlog::warn("logout of window failed: {}", logged_out.message());
       }
-      const std::error_code logged_out = co_await topology_.logout(online);
-      if (logged_out) spdlog::warn("logout of window failed: {}", logged_out.message());
+      online_.clear();
     }
   }
   if (jobs_) jobs_->end_pass();
@@ -257,9 +232,21 @@ asio::awaitable<void> Sweeper::run_forever() {
                  std::chrono::duration<double>(report.elapsed).count(), report.visited, report.up_to_date,
                  report.offers, report.installed, report.jobs_failed, report.no_reply, report.failed,
                  report.not_logged_in, report.skipped);
-    interval_timer_->expires_after(options_.sweep_interval);
+    co_await wait_for_next_pass();
+  }
+}
+
+// Until the next pass is due, keeping the online set online: a reconnect
+// (on_connected() cancels the timer) logs it in again at once.
+asio::awaitable<void> Sweeper::wait_for_next_pass() {
+  const auto due = std::chrono::steady_clock::now() + options_.sweep_interval;
+  while (!stopping_ && std::chrono::steady_clock::now() < due) {
+    interval_timer_->expires_at(due);
     boost::system::error_code ignored;
     co_await interval_timer_->async_wait(asio::redirect_error(asio::use_awaitable, ignored));
+    if (stopping_ || online_.empty() || session_.state() != transports::MqttState::connected) continue;
+    const bool logged_in = co_await online_.ensure();
+    if (!logged_in) spdlog::info("logging the online sub-devices in again was interrupted; retrying on reconnect");
   }
 }
 

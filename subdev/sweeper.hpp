@@ -15,6 +15,7 @@
 #include "subdev/device_state.hpp"
 #include "subdev/drop_log.hpp"
 #include "subdev/firmware_jobs.hpp"
+#include "subdev/online_set.hpp"
 #include "subdev/ota_channel.hpp"
 #include "subdev/publish_pacer.hpp"
 #include "subdev/registry.hpp"
@@ -61,6 +62,9 @@ class Sweeper {
   void on_message(std::string_view topic, std::string_view payload);
   // The session left `connected`: waits that depend on it give up.
   void on_connection_lost();
+  // The session is connected (again): between passes the online set is
+  // logged in again at once.
+  void on_connected();
 
   // One full pass. Waits up to `reconnect_wait` for the session whenever it is
   // down; past that the pass ends incomplete.
@@ -81,7 +85,7 @@ class Sweeper {
   [[nodiscard]] const OtaChannel& channel() const noexcept { return channel_; }
 
  private:
-  asio::awaitable<bool> ensure_logged_in(std::span<const Subdevice* const> devices);
+  asio::awaitable<void> wait_for_next_pass();
   asio::awaitable<void> save_state(bool force);
   void record(const Subdevice& device, const VisitResult& visit, PassReport& report);
 
@@ -97,11 +101,9 @@ class Sweeper {
   OtaChannel channel_;
   std::unique_ptr<FirmwareJobs> jobs_;
   VisitMarkers markers_;
-  std::vector<std::string> reply_topics_;
   DropLog drops_;
 
-  std::uint64_t logged_in_on_ = 0;  // connection_count() the current window was logged in on
-  std::vector<bool> online_;        // per device of the current window
+  OnlineSet online_;  // the current window; after a pass, what it left online
   std::chrono::steady_clock::time_point last_save_{};
   bool stopping_ = false;
   bool failed_ = false;  // stopped for an internal error

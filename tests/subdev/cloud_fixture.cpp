@@ -93,6 +93,13 @@ test_support::ChildProcess& CloudFixture::start_once() {
   return *daemon_;
 }
 
+test_support::ChildProcess& CloudFixture::start_service() {
+  daemon_ = std::make_unique<test_support::ChildProcess>(
+      std::vector<std::string>{OTAGWD_PATH, "--config", (dir() / "gateway.yaml").string()}, dir(),
+      std::vector<std::string>{std::string("OTAGW_PLUGIN_HOST=") + OTAGW_PLUGIN_HOST_PATH});
+  return *daemon_;
+}
+
 void CloudFixture::kill_daemon() {
   daemon_->signal(SIGKILL);
   (void)daemon_->wait(std::chrono::seconds(10));

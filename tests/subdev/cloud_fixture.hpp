@@ -43,6 +43,8 @@ class CloudFixture {
   int run_once(std::chrono::milliseconds timeout = std::chrono::seconds(60));
   // Starts `otagwd --once` and returns without waiting.
   test_support::ChildProcess& start_once();
+  // Starts otagwd as the service runs it (passes every ota.sweep_interval_s).
+  test_support::ChildProcess& start_service();
 
   // Stops the simulator (SIGTERM) and returns its JSON report.
   nlohmann::json stop_sim_and_report();

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "tests/subdev/cloud_fixture.hpp"
+#include "tests/support/wait_until.hpp"
 
 using namespace otagw::sweep_test;
 using namespace std::chrono_literals;
@@ -168,9 +169,43 @@ TEST_CASE("a broker restart mid-pass: the pass resumes and completes", "[integra
     std::snprintf(name, sizeof name, "sub-%04d", i);
     INFO(name);
     CHECK(device_in(report, name).at("queries").size() >= 1);
+    // The platform took every sub-device offline with the gateway: the
+    // devices visited before the restart are logged in again too.
+    CHECK(device_in(report, name).at("logins").get<int>() >= 2);
   }
   CHECK(daemon.stderr_text().find("resuming there after reconnect") != std::string::npos);
   CHECK(check_one_channel_at_a_time(cloud.ota_subscription_events()).empty());
+}
+
+TEST_CASE("a broker restart between passes: every sub-device is logged in again at once", "[integration][sweep]") {
+  CloudFixture cloud(plain_devices(4), "sweep_interval_s: 3600");
+  auto& daemon = cloud.start_service();
+  REQUIRE(daemon.wait_for_stderr("sweep done", 20s));
+  cloud.broker().kill();
+  std::this_thread::sleep_for(300ms);
+  cloud.broker().start();
+  // The first login, then the one after the reconnect, long before the next pass.
+  auto logins = [&daemon] {
+    const std::string log = daemon.stderr_text();
+    std::size_t count = 0;
+    for (auto at = log.find("logged in 4 of 4"); at != std::string::npos; at = log.find("logged in 4 of 4", at + 1)) {
+      ++count;
+    }
+    return count;
+  };
+  REQUIRE(otagw::test_support::wait_until([&] { return logins() >= 2; }, 20s));
+  const auto report = cloud.stop_sim_and_report();  // while otagwd still holds the session
+  daemon.signal(SIGTERM);
+  CHECK(daemon.wait(10s) == 0);
+  INFO(daemon.stderr_text());
+  for (int i = 0; i < 4; ++i) {
+    char name[16];
+    std::snprintf(name, sizeof name, "sub-%04d", i);
+    INFO(name);
+    CHECK(device_in(report, name).at("online").get<bool>());
+    CHECK(device_in(report, name).at("logins").get<int>() == 2);
+    CHECK(device_in(report, name).at("queries").size() == 1);  // no new pass, only the login
+  }
 }
 
 TEST_CASE("throttled logins slow the pace instead of failing devices", "[integration][sweep]") {

@@ -1,0 +1,51 @@
+#pragma once
+// Which sub-devices must be online at the platform, and keeping them so. The
+// platform takes every sub-device offline with the gateway's connection, so
+// on every new connection the whole set is added (topology) and logged in
+// again before anything is published for its devices: mid-pass the whole
+// current window, visited devices too; between passes whatever the last pass
+// left online (every device when the pass is not windowed; none when it is,
+// as each window is logged out at its end).
+#include <cstdint>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "subdev/device_state.hpp"
+#include "subdev/registry.hpp"
+#include "subdev/topology.hpp"
+#include "transports/mqtt_session.hpp"
+
+namespace otagw::subdev {
+
+class OnlineSet {
+ public:
+  OnlineSet(transports::MqttSession& session, Topology& topology, DeviceStateStore& state);
+
+  // The devices that must be online from now on; the next ensure() logs them
+  // in. Devices that leave the set are logged out by the caller, if at all.
+  void assign(std::vector<const Subdevice*> members);
+  void clear() { assign({}); }
+
+  // Logs the set in unless it was logged in on the current connection.
+  // False when the session dropped meanwhile: call again after reconnect.
+  asio::awaitable<bool> ensure();
+
+  // Logged in on the current connection (ensure() returned true since).
+  [[nodiscard]] bool current() const noexcept;
+  [[nodiscard]] bool empty() const noexcept { return members_.empty(); }
+  // Accepted by the platform at the last login.
+  [[nodiscard]] bool online(const Subdevice* device) const { return online_.count(device) > 0; }
+  [[nodiscard]] std::vector<const Subdevice*> online_members() const;
+
+ private:
+  transports::MqttSession& session_;
+  Topology& topology_;
+  DeviceStateStore& state_;
+  std::vector<std::string> reply_topics_;
+  std::vector<const Subdevice*> members_;
+  std::set<const Subdevice*> online_;
+  std::uint64_t logged_in_on_ = 0;  // the connection_count() of the last complete login; 0 = none
+};
+
+}  // namespace otagw::subdev
