@@ -237,16 +237,27 @@ asio::awaitable<void> Sweeper::run_forever() {
 }
 
 // Until the next pass is due, keeping the online set online: a reconnect
-// (on_connected() cancels the timer) logs it in again at once.
+// (on_connected() cancels the timer) logs it in again at once. The state is
+// checked before every wait, not only after one, so a reconnect that came
+// while a login was under way is not missed.
 asio::awaitable<void> Sweeper::wait_for_next_pass() {
+  constexpr std::chrono::seconds kRetryAfterFailedLogin{10};
   const auto due = std::chrono::steady_clock::now() + options_.sweep_interval;
+  auto wake_at = std::chrono::steady_clock::now();  // a login still due is tried at once
   while (!stopping_ && std::chrono::steady_clock::now() < due) {
-    interval_timer_->expires_at(due);
+    const bool connected = session_.state() == transports::MqttState::connected;
+    if (connected && !online_.empty() && !online_.current() && std::chrono::steady_clock::now() >= wake_at) {
+      const bool logged_in = co_await online_.ensure();
+      // Still connected and not logged in (a refused subscription): try
+      // again later, not in a loop.
+      wake_at = logged_in ? due : std::min(due, std::chrono::steady_clock::now() + kRetryAfterFailedLogin);
+      if (!logged_in) spdlog::info("logging the online sub-devices in again did not complete; trying again");
+      continue;
+    }
+    interval_timer_->expires_at(connected && !online_.current() && !online_.empty() ? wake_at : due);
     boost::system::error_code ignored;
     co_await interval_timer_->async_wait(asio::redirect_error(asio::use_awaitable, ignored));
-    if (stopping_ || online_.empty() || session_.state() != transports::MqttState::connected) continue;
-    const bool logged_in = co_await online_.ensure();
-    if (!logged_in) spdlog::info("logging the online sub-devices in again was interrupted; retrying on reconnect");
+    if (ignored == asio::error::operation_aborted) wake_at = std::min(wake_at, std::chrono::steady_clock::now());
   }
 }
 
