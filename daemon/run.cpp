@@ -12,6 +12,7 @@
 #include "daemon/daemon.hpp"
 #include "daemon/exit_code.hpp"
 #include "daemon/logging.hpp"
+#include "daemon/state_dir.hpp"
 
 #ifndef OTAGW_VERSION
 #define OTAGW_VERSION "unknown"
@@ -53,6 +54,23 @@ int run_otagwd(std::span<const char* const> args) {
   std::filesystem::create_directories(config.ota.state_dir, ec);
   if (ec) {
     spdlog::critical("ota.state_dir: cannot create {}: {}", config.ota.state_dir.string(), ec.message());
+    return exit_config_error;
+  }
+  // Locked before the probe so that a second daemon writes nothing into a
+  // state it does not own; held until run_otagwd returns.
+  auto lock = StateDirLock::acquire(config.ota.state_dir);
+  if (!lock) {
+    if (lock.error().code == std::errc::resource_unavailable_try_again) {
+      spdlog::critical("{}", lock.error().context);  // EAGAIN's own text would only confuse
+      return exit_state_locked;
+    }
+    spdlog::critical("{}", lock.error().message());
+    return exit_config_error;
+  }
+  // A read-only or full state_dir is the operator's to fix (exit 1), better
+  // said now than as a failed journal write in the middle of a flash.
+  if (auto probe = probe_writable(config.ota.state_dir); !probe) {
+    spdlog::critical("{}", probe.error().message());
     return exit_config_error;
   }
 

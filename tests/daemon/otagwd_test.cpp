@@ -6,7 +6,11 @@
 #include <sys/stat.h>
 
 #include <fstream>
+#include <iterator>
+#include <optional>
 #include <sstream>
+#include <string>
+#include <vector>
 
 #include "tests/support/child_process.hpp"
 #include "tests/support/free_port.hpp"
@@ -43,6 +47,35 @@ std::filesystem::path write_config(const TempDir& dir, std::uint16_t port, const
                          "  level: trace\n"
                       << extra;
   return path;
+}
+
+std::string read_text(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+constexpr const char* kUnshare = "/usr/bin/unshare";
+
+// Runs `shell` (with $0 = `mount_dir`) then `command`, in a fresh user and mount
+// namespace where a 1 MiB tmpfs is mounted on `mount_dir` with `mount_options`:
+// a real read-only or full file system, as root (CI) or not, and nothing
+// mounted outside the namespace. nullopt when this machine cannot make one.
+std::optional<int> run_on_tmpfs(const TempDir& dir, const std::filesystem::path& mount_dir,
+                                const std::string& mount_options, const std::string& shell,
+                                std::vector<std::string> command, std::string* log = nullptr) {
+  if (!std::filesystem::exists(kUnshare)) return std::nullopt;
+  const std::string script = "mount -t tmpfs -o size=1m," + mount_options + " tmpfs \"$0\" || exit 99\n" + shell +
+                             "\nexec \"$@\"";
+  std::vector<std::string> argv{kUnshare, "-rm", "/bin/sh", "-c", script, mount_dir.string()};
+  argv.insert(argv.end(), command.begin(), command.end());
+  ChildProcess child(argv, dir.path());
+  const auto status = child.wait(20s);
+  if (log != nullptr) *log = child.stderr_text();
+  // unshare's own failure (no user namespaces) is 1, like otagwd's config
+  // error: tell them apart by the message unshare prints.
+  if (status == 99 || (status == 1 && child.stderr_text().find("unshare failed") != std::string::npos))
+    return std::nullopt;
+  return status;
 }
 
 BrokerOptions gateway_broker() {
@@ -146,4 +179,106 @@ TEST_CASE("under the journal: <N> priority prefixes and no time stamps", "[integ
     INFO(line);
     CHECK((line.size() > 3 && line[0] == '<' && line[2] == '>'));  // never a time stamp first
   }
+}
+
+// Issue 11 item 5: `otagwd --once` beside the service fought it over the
+// client id (the broker kicked the service off) and over state_dir.
+TEST_CASE("a second otagwd on the same state_dir exits 7 naming the lock and the holder's pid",
+          "[integration][daemon]") {
+  MosquittoBroker broker(gateway_broker());
+  TempDir dir;
+  const auto config = write_config(dir, broker.port(), kSecret);
+  ChildProcess first({kOtagwd, "--config", config.string()}, dir.path());
+  REQUIRE(first.wait_for_stderr("MQTT: connected", 10s));
+  const auto lock_path = dir.path() / "state" / "lock";
+  CHECK(read_text(lock_path) == std::to_string(first.pid()) + "\n");
+
+  const auto started = std::chrono::steady_clock::now();
+  ChildProcess second({kOtagwd, "--config", config.string(), "--once"}, dir.path());
+  CHECK(second.wait(10s).value_or(-1) == 7);
+  CHECK(std::chrono::steady_clock::now() - started < 3s);  // at once, not after a pass
+  const auto message = second.stderr_text();
+  INFO(message);
+  CHECK(message.find("ota.state_dir " + (dir.path() / "state").string() + " is in use by otagwd pid " +
+                     std::to_string(first.pid()) + " (lock " + lock_path.string() + ")") != std::string::npos);
+  CHECK(message.find("MQTT: connecting") == std::string::npos);  // it never reached the broker
+
+  // --check-config only reads the configuration: it runs beside the service.
+  ChildProcess check({kOtagwd, "--check-config", "--config", config.string()}, dir.path());
+  CHECK(check.wait(10s) == 0);
+
+  // The first is undisturbed: still running, never kicked off the broker,
+  // and still the lock's holder.
+  CHECK_FALSE(first.wait(500ms).has_value());
+  CHECK(first.stderr_text().find("lost") == std::string::npos);
+  CHECK(read_text(lock_path) == std::to_string(first.pid()) + "\n");
+  first.signal(SIGTERM);
+  CHECK(first.wait(10s) == 0);
+}
+
+TEST_CASE("the state_dir lock dies with its holder: after kill -9 a new otagwd starts", "[integration][daemon]") {
+  MosquittoBroker broker(gateway_broker());
+  TempDir dir;
+  const auto config = write_config(dir, broker.port(), kSecret);
+  const auto lock_path = dir.path() / "state" / "lock";
+  ChildProcess first({kOtagwd, "--config", config.string()}, dir.path());
+  REQUIRE(first.wait_for_stderr("MQTT: connected", 10s));
+  REQUIRE(read_text(lock_path) == std::to_string(first.pid()) + "\n");
+  first.signal(SIGKILL);
+  REQUIRE(first.wait(10s) == 128 + SIGKILL);
+
+  // The kernel dropped the flock with the process; the stale pid in the file
+  // does not matter.
+  ChildProcess next({kOtagwd, "--config", config.string(), "--once"}, dir.path());
+  CHECK(next.wait(20s).value_or(-1) == 0);
+  CHECK(read_text(lock_path) == std::to_string(next.pid()) + "\n");
+  // And after an orderly exit.
+  ChildProcess again({kOtagwd, "--config", config.string(), "--once"}, dir.path());
+  CHECK(again.wait(20s) == 0);
+}
+
+// Issue 11 item 8: a read-only or full state_dir went unnoticed at start
+// (with an unreachable broker the run below ended 4 after connect_retry_s).
+TEST_CASE("a read-only state_dir is a start-up error: exit 1 naming the directory", "[integration][daemon]") {
+  TempDir dir;
+  const auto config = write_config(dir, free_loopback_port(), kSecret);
+  const auto state = dir.path() / "state";
+  std::filesystem::create_directories(state);
+  std::string log;
+  const auto started = std::chrono::steady_clock::now();
+  const auto status = run_on_tmpfs(dir, state, "ro", "", {kOtagwd, "--config", config.string(), "--once"}, &log);
+  if (!status) {
+    WARN("SKIPPED: cannot mount a tmpfs in a user+mount namespace here (unshare -rm): " << log);
+    return;
+  }
+  INFO(log);
+  CHECK(status.value_or(-1) == 1);
+  CHECK(std::chrono::steady_clock::now() - started < 1900ms);  // before any connection attempt
+  CHECK(log.find("ota.state_dir " + state.string()) != std::string::npos);
+  CHECK(log.find("Read-only file system") != std::string::npos);
+}
+
+TEST_CASE("a full state_dir is a start-up error: exit 1 naming the directory", "[integration][daemon]") {
+  TempDir dir;
+  const auto config = write_config(dir, free_loopback_port(), kSecret);
+  const auto state = dir.path() / "state";
+  std::filesystem::create_directories(state);
+  std::string log;
+  const auto started = std::chrono::steady_clock::now();
+  // A lock file left by an earlier run, then dd up to ENOSPC: every page of
+  // the tmpfs is taken. The pid write reuses the lock's own page, so it is
+  // the write probe that must notice.
+  const auto status = run_on_tmpfs(dir, state, "rw",
+                                   "echo 1 > \"$0/lock\" && dd if=/dev/zero of=\"$0/fill\" bs=64k 2>/dev/null",
+                                   {kOtagwd, "--config", config.string(), "--once"}, &log);
+  if (!status) {
+    WARN("SKIPPED: cannot mount a tmpfs in a user+mount namespace here (unshare -rm): " << log);
+    return;
+  }
+  INFO(log);
+  CHECK(status.value_or(-1) == 1);
+  CHECK(std::chrono::steady_clock::now() - started < 1900ms);
+  CHECK(log.find("ota.state_dir " + state.string()) != std::string::npos);
+  CHECK(log.find("does not take writes") != std::string::npos);  // the probe's line
+  CHECK(log.find("No space left on device") != std::string::npos);
 }
