@@ -383,9 +383,9 @@ asio::awaitable<std::optional<std::string>> FirmwareJobs::mismatch_on_disk(JobRe
     const auto path = image_dir / file.name;
     std::error_code missing;
     const auto size = std::filesystem::file_size(path, missing);
-    if (missing || size != file.size) {
-      co_return file.name + ": size " + (missing ? std::string("unknown (") + missing.message() + ")" : std::to_string(size)) +
-          ", expected " + std::to_string(file.size);
+    if (missing) co_return file.name + ": " + missing.message();
+    if (size != file.size) {
+      co_return file.name + ": size " + std::to_string(size) + ", expected " + std::to_string(file.size);
     }
     if (!method) co_return file.name + ": unknown sign method " + record.sign_method;
     auto hash_file = [path, method = *method] { return transports::file_digest_hex(path, method); };

@@ -310,7 +310,7 @@ TEST_CASE("two crashes in a row: the state holds the target before the journal g
   CloudFixture cloud({device("sub-0000", target,
                              "modules: {default: {delay_ms: 3000, " + firmware_yaml(host, image, "2.0.0") + "}}",
                              "sleep_s: 2")},
-                     recorder_options());
+                     recorder_options("allow_http: true, download_retry_s: 0, query_timeout_s: 10"));
   kill_mid_flash(cloud, target);
   // The device took the flash (the orphan may have died of SIGPIPE before
   // writing it): the restart finds "already at the target".
