@@ -198,12 +198,20 @@ class Daemon::Impl {
     }
     if (ec) co_return;  // stopped (signal or refusal) meanwhile
     const subdev::PassReport report = co_await sweeper_.run_pass(retry);
-    spdlog::info("--once: pass {} in {:.3f} s: {} visited, {} up to date, {} offer(s), {} without reply, {} failed, "
-                 "{} not logged in, {} resumed after reconnect",
+    spdlog::info("--once: pass {} in {:.3f} s: {} visited, {} up to date, {} offer(s), {} without reply, "
+                 "{} queries failed, {} job(s) installed, {} job(s) failed, {} not logged in, {} resumed after reconnect",
                  report.complete ? "complete" : "INCOMPLETE", std::chrono::duration<double>(report.elapsed).count(),
-                 report.visited, report.up_to_date, report.offers, report.no_reply, report.failed,
-                 report.not_logged_in, report.resumed);
-    finish(report.complete ? exit_ok : exit_incomplete);
+                 report.visited, report.up_to_date, report.offers, report.no_reply, report.failed, report.installed,
+                 report.jobs_failed, report.not_logged_in, report.resumed);
+    // An incomplete pass says more than a failed job (5 before 6): the jobs
+    // it did not reach are unknown, not failed.
+    if (!report.complete) {
+      finish(exit_incomplete);
+    } else if (report.jobs_failed > 0) {
+      finish(exit_job_failed);
+    } else {
+      finish(exit_ok);
+    }
   }
 
   // A supervised task died (logged by the supervisor): no half-dead daemon.

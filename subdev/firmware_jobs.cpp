@@ -203,15 +203,19 @@ asio::awaitable<void> FirmwareJobs::report_version(const Subdevice& device, cons
   if (ec) spdlog::warn("sub-device {}: version {} not reported: {}", device.key(), log_text(version), ec.message());
 }
 
-asio::awaitable<bool> FirmwareJobs::finish_interrupted(const Subdevice& device, const ModuleSpec& module) {
+asio::awaitable<std::optional<JobOutcome>> FirmwareJobs::finish_interrupted(const Subdevice& device,
+                                                                           const ModuleSpec& module) {
   auto record = journal_.load(device.key());
-  if (!record || record->module != module.name) co_return false;
-  if (record->phase == JobPhase::downloading) co_return false;  // resumed when the cloud offers it again
+  if (!record || record->module != module.name) co_return std::nullopt;
+  // Resumed when the cloud offers it again.
+  if (record->phase == JobPhase::downloading) co_return std::nullopt;
   spdlog::info("sub-device {}: resuming the job for {} interrupted in phase {}", device.key(),
                record->target_version, to_string(record->phase));
   ProgressReporter progress(session_, rpc_, device.product_key, device.device_name, module.name);
-  (void)co_await install(std::move(*record), device, module, progress);
-  co_return true;
+  // The image lay on disk while no daemon watched it: hashed again.
+  std::vector<std::string> kept;
+  for (const JobFile& file : record->files) kept.push_back(file.name);
+  co_return co_await flash_verified(std::move(*record), device, module, progress, std::move(kept));
 }
 
 asio::awaitable<JobOutcome> FirmwareJobs::run(const Subdevice& device, const ModuleSpec& module, FirmwareOffer offer,
@@ -246,6 +250,9 @@ asio::awaitable<JobOutcome> FirmwareJobs::run(const Subdevice& device, const Mod
   std::uint64_t total = 0;
   for (const JobFile& file : record.files) total += file.size;
   std::uint64_t done = 0;
+  // Files linked from the cache rather than streamed now: their bytes were
+  // verified for another device and are hashed again before the flash.
+  std::vector<std::string> kept;
   const auto image_dir = journal_.image_dir(device.key());
   std::error_code ignored;
   std::filesystem::create_directories(image_dir, ignored);
@@ -258,6 +265,7 @@ asio::awaitable<JobOutcome> FirmwareJobs::run(const Subdevice& device, const Mod
       std::filesystem::create_hard_link(cached, path, ignored);
       if (!ignored) {
         spdlog::info("sub-device {}: {} already downloaded in this pass", device.key(), file.name);
+        kept.push_back(file.name);
         done += file.size;
         continue;
       }
@@ -276,24 +284,12 @@ asio::awaitable<JobOutcome> FirmwareJobs::run(const Subdevice& device, const Mod
     done += file.size;
   }
 
-  // Verify what is on disk, whatever the transfer said: a kept or linked file
-  // must match too. Nothing unverified reaches a plugin.
-  const auto method = *transports::parse_digest_method(record.sign_method);
+  // A streamed file is verified: the downloader hashed exactly the bytes it
+  // wrote and fsynced (a resumed download re-hashes the prefix it kept), and
+  // download_file compared that digest with the offer. Reading the file
+  // again would only double the disk time for the same answer.
   for (const JobFile& file : record.files) {
     const auto path = image_dir / file.name;
-    std::error_code missing;
-    const auto size = std::filesystem::file_size(path, missing);
-    auto hash_file = [path, method] { return transports::file_digest_hex(path, method); };
-    auto digest = co_await transports::run_blocking(blocking_pool_, std::move(hash_file));
-    if (missing || size != file.size || !digest || lowercase(*digest) != file.sign) {
-      const std::string why = missing || size != file.size
-                                  ? file.name + ": size " + std::to_string(size) + ", expected " + std::to_string(file.size)
-                                  : file.name + ": " + record.sign_method + " mismatch";
-      spdlog::warn("sub-device {}: verification failed: {}", device.key(), why);
-      co_await progress.failed(FailureStep::verification_failed, why);
-      journal_.remove(device.key());
-      co_return JobOutcome::failed;
-    }
     ::chmod(path.c_str(), 0444);  // the plugin gets a read-only image
     std::filesystem::create_directories(shared_image(file.sign).parent_path(), ignored);
     if (!std::filesystem::exists(shared_image(file.sign))) {
@@ -313,7 +309,7 @@ asio::awaitable<JobOutcome> FirmwareJobs::run(const Subdevice& device, const Mod
 
   record.phase = JobPhase::verified;
   (void)co_await journal_.save(record, blocking_pool_);
-  co_return co_await install(std::move(record), device, module, progress);
+  co_return co_await flash_verified(std::move(record), device, module, progress, std::move(kept));
 }
 
 asio::awaitable<FirmwareJobs::DownloadStatus> FirmwareJobs::download_file(const JobFile& file, const JobRecord& record,
@@ -378,8 +374,46 @@ asio::awaitable<FirmwareJobs::DownloadStatus> FirmwareJobs::download_file(const 
   }
 }
 
-asio::awaitable<JobOutcome> FirmwareJobs::install(JobRecord record, const Subdevice& device, const ModuleSpec& module,
-                                                  ProgressReporter& progress) {
+asio::awaitable<std::optional<std::string>> FirmwareJobs::mismatch_on_disk(JobRecord record,
+                                                                           std::vector<std::string> kept) {
+  const auto method = transports::parse_digest_method(record.sign_method);
+  const auto image_dir = journal_.image_dir(record.device_key);
+  for (const JobFile& file : record.files) {
+    if (std::find(kept.begin(), kept.end(), file.name) == kept.end()) continue;
+    const auto path = image_dir / file.name;
+    std::error_code missing;
+    const auto size = std::filesystem::file_size(path, missing);
+    if (missing) co_return file.name + ": " + missing.message();
+    if (size != file.size) {
+      co_return file.name + ": size " + std::to_string(size) + ", expected " + std::to_string(file.size);
+    }
+    if (!method) co_return file.name + ": unknown sign method " + record.sign_method;
+    auto hash_file = [path, method = *method] { return transports::file_digest_hex(path, method); };
+    auto digest = co_await transports::run_blocking(blocking_pool_, std::move(hash_file));
+    if (!digest || lowercase(*digest) != file.sign) co_return file.name + ": " + record.sign_method + " mismatch on disk";
+  }
+  co_return std::nullopt;
+}
+
+asio::awaitable<void> FirmwareJobs::end_job(const Subdevice& device, const ModuleSpec& module, std::string version) {
+  // State first, then the journal: a crash in between resumes the job and
+  // asks the device again; the other order would leave the old version in
+  // the state for good, with nothing left to correct it.
+  state_.at(device.key()).installed_versions[module.name] = std::move(version);
+  state_.mark_dirty();
+  const std::error_code saved = co_await state_.async_save(blocking_pool_);
+  if (saved) {
+    // Keeping the journal is the only record of the new version: the next
+    // start resumes, finds the target on the device and saves again.
+    spdlog::error("sub-device {}: state not saved ({}); the job stays journaled", device.key(), saved.message());
+    co_return;
+  }
+  journal_.remove(device.key());
+}
+
+asio::awaitable<JobOutcome> FirmwareJobs::flash_verified(JobRecord record, const Subdevice& device,
+                                                         const ModuleSpec& module, ProgressReporter& progress,
+                                                         std::vector<std::string> kept) {
   PluginRunner* runner = runner_for(module);
   if (runner == nullptr) {
     co_await progress.failed(FailureStep::flashing_failed, "no plugin '" + module.plugin + "'");
@@ -404,9 +438,7 @@ asio::awaitable<JobOutcome> FirmwareJobs::install(JobRecord record, const Subdev
     if (version && *version == record.target_version) {
       spdlog::info("sub-device {}: already at {} (flashed before the restart)", device.key(), log_text(*version));
       co_await report_version(device, module, *version);
-      state_.at(device.key()).installed_versions[module.name] = *version;
-      state_.mark_dirty();
-      journal_.remove(device.key());
+      co_await end_job(device, module, *version);
       co_return JobOutcome::installed;
     }
   }
@@ -414,6 +446,17 @@ asio::awaitable<JobOutcome> FirmwareJobs::install(JobRecord record, const Subdev
     const std::string why = "gave up after " + std::to_string(record.flash_attempts) + " interrupted flash attempts";
     spdlog::error("sub-device {}: {}", device.key(), why);
     co_await progress.failed(FailureStep::flashing_failed, why);
+    journal_.remove(device.key());
+    co_return JobOutcome::failed;
+  }
+  // The last look before the plugin runs: bytes kept across a restart or
+  // shared through the cache are hashed again from disk.
+  const auto mismatch = co_await mismatch_on_disk(record, std::move(kept));
+  if (mismatch) {
+    spdlog::error("sub-device {}: kept image fails verification, not flashing: {}", device.key(), log_text(*mismatch));
+    co_await progress.failed(FailureStep::verification_failed, "kept image damaged: " + *mismatch);
+    std::error_code ignored;
+    for (const JobFile& file : record.files) std::filesystem::remove(shared_image(file.sign), ignored);
     journal_.remove(device.key());
     co_return JobOutcome::failed;
   }
@@ -448,10 +491,7 @@ asio::awaitable<JobOutcome> FirmwareJobs::install(JobRecord record, const Subdev
                  record.target_version);
   }
   co_await report_version(device, module, version);
-  state_.at(device.key()).installed_versions[module.name] = version;
-  state_.mark_dirty();
-  (void)co_await state_.async_save(blocking_pool_);
-  journal_.remove(device.key());
+  co_await end_job(device, module, version);
   spdlog::info("sub-device {}: now at {}", device.key(), log_text(version));
   co_return JobOutcome::installed;
 }

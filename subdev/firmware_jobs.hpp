@@ -66,9 +66,10 @@ class FirmwareJobs {
 
   // Before a module is queried: finish a job the daemon was stopped or
   // killed in after verification (asks the plugin whether the target is
-  // already there, else flashes again from the kept image). False when there
-  // is no such job.
-  asio::awaitable<bool> finish_interrupted(const Subdevice& device, const ModuleSpec& module);
+  // already there, else hashes the kept image again and flashes it; a kept
+  // image that no longer matches the offer is step -3, removed, never
+  // flashed). nullopt when there is no such job.
+  asio::awaitable<std::optional<JobOutcome>> finish_interrupted(const Subdevice& device, const ModuleSpec& module);
 
   asio::awaitable<JobOutcome> run(const Subdevice& device, const ModuleSpec& module, FirmwareOffer offer,
                                   std::string current_version, Requery requery);
@@ -91,8 +92,17 @@ class FirmwareJobs {
  private:
   enum class DownloadStatus { complete, digest_mismatch, failed, interrupted };
 
-  asio::awaitable<JobOutcome> install(JobRecord record, const Subdevice& device, const ModuleSpec& module,
-                                      ProgressReporter& progress);
+  // The one door to a plugin's flash. The job's files are verified: those
+  // streamed in this job by their download hash; those named in `kept`
+  // (kept across a restart, or linked from the cache) are hashed again from
+  // disk here, right before the plugin runs. Then the device's version is
+  // saved in state before the journal goes, on every path that installs.
+  asio::awaitable<JobOutcome> flash_verified(JobRecord record, const Subdevice& device, const ModuleSpec& module,
+                                             ProgressReporter& progress, std::vector<std::string> kept);
+  // Why a `kept` file no longer matches the record (size or digest), or nullopt.
+  asio::awaitable<std::optional<std::string>> mismatch_on_disk(JobRecord record, std::vector<std::string> kept);
+  // The job installed `version`: state saved (fsynced), then the journal removed.
+  asio::awaitable<void> end_job(const Subdevice& device, const ModuleSpec& module, std::string version);
   asio::awaitable<DownloadStatus> download_file(const JobFile& file, const JobRecord& record,
                                                  std::uint64_t done_before, std::uint64_t total,
                                                  ProgressReporter& progress, Requery& requery, std::string& detail);

@@ -83,7 +83,7 @@ TEST_CASE("run: otagwd upgrades a device through the sim-mcu plugin and refuses 
   CHECK(result.out.find("expectations: 2 of 2 met") != std::string::npos);
 
   const auto report = json::parse(read_file(dir.path() / "ok" / "report.json"));
-  CHECK(report["otagwd"]["exit"] == 0);
+  CHECK(report["otagwd"]["exit"] == 6);  // mcu-0002's job failed, as the scenario expects
   CHECK(report["expectations_met"] == true);
   CHECK(report["devices"][0]["version"] == "2.0.0");
   CHECK(report["devices"][0]["result"] == "upgraded");
@@ -105,7 +105,7 @@ TEST_CASE("run: an expectation that does not hold exits 3 and says which", "[int
   CHECK(result.out.find("NOT MET mcu-0001: version 9.9.9") != std::string::npos);
   const auto report = json::parse(read_file(dir.path() / "unmet" / "report.json"));
   CHECK(report["expectations_met"] == false);
-  CHECK(report["otagwd"]["exit"] == 0);
+  CHECK(report["otagwd"]["exit"] == 6);
 }
 
 TEST_CASE("config writes what otagwd --check-config accepts", "[integration][cloudsim]") {

@@ -79,6 +79,7 @@ TEST_CASE("a queried SHA-256 package is downloaded, verified, flashed and report
                       device("sub-0001", files.path() / "dev1", "")},
                      recorder_options());
   REQUIRE(cloud.run_once() == 0);
+  CHECK(cloud.daemon_log().find("1 job(s) installed, 0 job(s) failed") != std::string::npos);
   const auto report = cloud.stop_sim_and_report();
   INFO(cloud.daemon_log());
   const auto& dev = device_in(report, "sub-0000");
@@ -150,7 +151,8 @@ TEST_CASE("a wrong digest is reported as -3 and never flashed", "[integration][j
   image.sha256 = std::string(64, 'a');
   const auto target = files.path() / "dev0";
   CloudFixture cloud({device("sub-0000", target, by_query(firmware_yaml(host, image, "2.0.0")))}, recorder_options());
-  REQUIRE(cloud.run_once() == 0);
+  REQUIRE(cloud.run_once() == 6);  // a job failed in a complete pass
+  CHECK(cloud.daemon_log().find("0 job(s) installed, 1 job(s) failed") != std::string::npos);
   const auto report = cloud.stop_sim_and_report();
   const auto& dev = device_in(report, "sub-0000");
   CHECK(steps_of(dev).back() == "-3");
@@ -168,7 +170,7 @@ TEST_CASE("an image host outside ota.allowed_download_hosts is -2 and never aske
   CloudFixture cloud({device("sub-0000", target, by_query(firmware_yaml(host, image, "2.0.0")))},
                      recorder_options("allow_http: true, download_retry_s: 60, "
                                       "allowed_download_hosts: [localhost, \"*.example.com\"]"));
-  REQUIRE(cloud.run_once() == 0);
+  REQUIRE(cloud.run_once() == 6);  // a job failed in a complete pass
   const auto report = cloud.stop_sim_and_report();
   INFO(cloud.daemon_log());
   const auto& dev = device_in(report, "sub-0000");
@@ -189,7 +191,7 @@ TEST_CASE("HTTP errors are -2, a failing plugin is -4 and the sweep goes on", "[
                       device("sub-0001", files.path() / "d1", by_query(firmware_yaml(host, good, "2.0.0")), "fail: 1"),
                       device("sub-0002", files.path() / "d2", by_query(firmware_yaml(host, good, "2.0.0")))},
                      recorder_options());
-  REQUIRE(cloud.run_once() == 0);
+  REQUIRE(cloud.run_once() == 6);  // a job failed in a complete pass
   const auto report = cloud.stop_sim_and_report();
   INFO(cloud.daemon_log());
   CHECK(steps_of(device_in(report, "sub-0000")).back() == "-2");
@@ -235,22 +237,17 @@ TEST_CASE("kill -9 mid-download: the restarted daemon resumes from the bytes on 
   CHECK(resumed_at >= 300000);
 }
 
-TEST_CASE("kill -9 mid-flash: the restarted daemon finishes the job exactly once", "[integration][jobs]") {
-  otagw::test_support::TempDir files("otagw-fw");
-  FirmwareHost host(files.path());
-  const auto image = host.add("i.bin", 10000);
-  const auto target = files.path() / "dev0";
-  CloudFixture cloud({device("sub-0000", target, by_query(firmware_yaml(host, image, "2.0.0")), "sleep_s: 2")},
-                     recorder_options());
+namespace {
+
+// Starts `otagwd --once` and kills it with -9 once the plugin runs (it
+// records each flash as it starts). The orphaned plugin goes on by itself:
+// it finishes, or dies of SIGPIPE on its next progress line. Returns once no
+// process works in the job directory any more.
+void kill_mid_flash(CloudFixture& cloud, const std::filesystem::path& target) {
   auto& first = cloud.start_once();
   REQUIRE(first.wait_for_stderr("flashing 2.0.0", 20s));
-  // Kill once the plugin runs (it records each flash as it starts).
   REQUIRE(otagw::test_support::wait_until([&target] { return std::filesystem::exists(target / "flashes"); }, 20s));
   cloud.kill_daemon();
-  // The orphaned plugin goes on by itself: it finishes, or dies of SIGPIPE on
-  // its next progress line. Either way the restarted daemon must end with
-  // the device flashed exactly once: "already at" when it finished, a second
-  // flash when it did not. Wait until no process works in the job directory.
   const auto job_dir = std::filesystem::canonical(cloud.dir()) / "state" / "jobs" / "a1SubProd1.sub-0000";
   auto plugin_running = [&job_dir] {
     for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
@@ -260,6 +257,36 @@ TEST_CASE("kill -9 mid-flash: the restarted daemon finishes the job exactly once
     return false;
   };
   REQUIRE(otagw::test_support::wait_until([&plugin_running] { return !plugin_running(); }, 10s));
+}
+
+std::string state_version(const std::filesystem::path& devices_json, const std::string& key) {
+  std::error_code ec;
+  if (!std::filesystem::exists(devices_json, ec)) return "(no state file)";
+  const auto state = nlohmann::json::parse(read(devices_json));
+  const auto& devices = state.at("devices");
+  if (!devices.contains(key) || !devices[key].at("installed_versions").contains("")) return "(none)";
+  return devices[key]["installed_versions"][""].get<std::string>();
+}
+
+std::vector<std::string> lines_of(const std::filesystem::path& path) {
+  std::vector<std::string> lines;
+  std::istringstream in(read(path));
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+}  // namespace
+
+TEST_CASE("kill -9 mid-flash: the restarted daemon finishes the job exactly once", "[integration][jobs]") {
+  otagw::test_support::TempDir files("otagw-fw");
+  FirmwareHost host(files.path());
+  const auto image = host.add("i.bin", 10000);
+  const auto target = files.path() / "dev0";
+  CloudFixture cloud({device("sub-0000", target, by_query(firmware_yaml(host, image, "2.0.0")), "sleep_s: 2")},
+                     recorder_options());
+  // The restarted daemon must end with the device flashed exactly once:
+  // "already at" when the orphan finished, a second flash when it did not.
+  kill_mid_flash(cloud, target);
   const bool finished_before_restart = std::filesystem::exists(target / "VERSION");
   REQUIRE(cloud.run_once() == 0);
   const auto report = cloud.stop_sim_and_report();
@@ -270,6 +297,88 @@ TEST_CASE("kill -9 mid-flash: the restarted daemon finishes the job exactly once
   CHECK(lines_in(target / "completed") == 1);
   CHECK(lines_in(target / "flashes") == (finished_before_restart ? 1u : 2u));
   CHECK((cloud.daemon_log().find("already at 2.0.0") != std::string::npos) == finished_before_restart);
+}
+
+TEST_CASE("two crashes in a row: the state holds the target before the journal goes", "[integration][jobs]") {
+  otagw::test_support::TempDir files("otagw-fw");
+  FirmwareHost host(files.path());
+  const auto image = host.add("s.bin", 10000);
+  const auto target = files.path() / "dev0";
+  // The cloud answers each query after 3 s: the restarted daemon's window
+  // between ending the resumed job and the end of the device's visit, when
+  // the sweeper saves the state anyway, is long enough to look at the disk.
+  CloudFixture cloud({device("sub-0000", target,
+                             "modules: {default: {delay_ms: 3000, " + firmware_yaml(host, image, "2.0.0") + "}}",
+                             "sleep_s: 2")},
+                     recorder_options("allow_http: true, download_retry_s: 0, query_timeout_s: 10"));
+  // An earlier pass saved the device at 1.0.0: what a start trusts when the
+  // state is not brought up to date before the journal goes.
+  const auto state_dir = cloud.dir() / "state";
+  std::filesystem::create_directories(state_dir);
+  std::ofstream(state_dir / "devices.json")
+      << R"({"version": 1, "devices": {"a1SubProd1.sub-0000": {"topology_added": false, )"
+      << R"("installed_versions": {"": "1.0.0"}, "last_check_ms": 0, "last_result": "up_to_date"}}})";
+  kill_mid_flash(cloud, target);
+  // The device took the flash (the orphan may have died of SIGPIPE before
+  // writing it): the restart finds "already at the target".
+  std::ofstream(target / "VERSION") << "2.0.0\n";
+
+  const auto job = state_dir / "jobs" / "a1SubProd1.sub-0000" / "job.json";
+  REQUIRE(std::filesystem::exists(job));
+  auto& second = cloud.start_once();
+  REQUIRE(otagw::test_support::wait_until([&job] { return !std::filesystem::exists(job); }, 20s));
+  // Second crash right after the journal went: the state on disk must
+  // already name the target, or nothing tells the next start it is there.
+  const std::string saved = state_version(state_dir / "devices.json", "a1SubProd1.sub-0000");
+  cloud.kill_daemon();
+  INFO(second.stderr_text());
+  CHECK(saved == "2.0.0");
+
+  REQUIRE(cloud.run_once() == 0);
+  const auto report = cloud.stop_sim_and_report();
+  INFO(cloud.daemon_log());
+  const auto informs = informs_of(device_in(report, "sub-0000"));
+  CHECK(informs.back() == "2.0.0");
+  CHECK(std::count(informs.begin(), informs.end(), "1.0.0") == 1);  // the first start's only
+  CHECK(lines_in(target / "flashes") == 1);  // never flashed again at the target
+}
+
+TEST_CASE("a kept image damaged between the crash and the restart never reaches the plugin", "[integration][jobs]") {
+  otagw::test_support::TempDir files("otagw-fw");
+  FirmwareHost host(files.path());
+  const auto image = host.add("k.bin", 10000);
+  const auto target = files.path() / "dev0";
+  CloudFixture cloud({device("sub-0000", target, by_query(firmware_yaml(host, image, "2.0.0")), "sleep_s: 2")},
+                     recorder_options());
+  kill_mid_flash(cloud, target);
+  // The device did not take the flash: the restart flashes from the kept image.
+  std::filesystem::remove(target / "VERSION");
+  const auto kept = cloud.dir() / "state" / "jobs" / "a1SubProd1.sub-0000" / "image" / "image.bin";
+  REQUIRE(std::filesystem::exists(kept));
+  std::filesystem::permissions(kept, std::filesystem::perms::owner_write, std::filesystem::perm_options::add);
+  {
+    std::fstream file(kept, std::ios::in | std::ios::out | std::ios::binary);
+    file.seekg(5000);
+    const char byte = static_cast<char>(file.get());
+    file.seekp(5000);
+    file.put(static_cast<char>(byte ^ 0x5a));
+  }
+
+  // Documented choice: the resumed job ends with -3 (journal and image gone,
+  // the plugin not run); the query of the same visit offers the package
+  // again and a fresh download flashes the right bytes, so the visit ends
+  // installed.
+  REQUIRE(cloud.run_once() == 0);
+  const auto report = cloud.stop_sim_and_report();
+  INFO(cloud.daemon_log());
+  const auto& dev = device_in(report, "sub-0000");
+  const auto steps = steps_of(dev);
+  CHECK(std::find(steps.begin(), steps.end(), "-3") != steps.end());
+  CHECK(informs_of(dev).back() == "2.0.0");
+  const auto handed = lines_of(target / "images");
+  CHECK(handed == std::vector<std::string>(handed.size(), image.sha256));
+  CHECK(handed.size() == 2);
+  CHECK(read(target / "image") == read(image.file));
 }
 
 TEST_CASE("SIGTERM during a flash lets the plugin finish and report", "[integration][jobs]") {

@@ -120,9 +120,10 @@ TEST_CASE("a push during the wait is taken as the device's offer", "[integration
       "modules: {default: {firmware: {version: \"3.0.0\", size: 2048, url: \"https://fw.example/b.bin\", "
       "signMethod: Md5, sign: \"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\"}}}";
   // The firmware URLs lead nowhere: each offer becomes a job whose download
-  // fails at once (no retry budget) and is reported as step -2.
+  // fails at once (no retry budget) and is reported as step -2; the pass
+  // completes with failed jobs: exit 6.
   CloudFixture cloud(devices, "download_retry_s: 0");
-  REQUIRE(cloud.run_once() == 0);
+  REQUIRE(cloud.run_once() == 6);
   const auto report = cloud.stop_sim_and_report();
   CHECK(device_in(report, "sub-0001").at("pushes").get<int>() == 1);
   const auto log = cloud.daemon_log();
