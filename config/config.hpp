@@ -72,6 +72,9 @@ struct PluginConfig {
   std::filesystem::path path;  // the `exec:` or `library:` value, resolved against the config file's directory
   int timeout_s = 600;
   int version_timeout_s = 30;
+  // After a flash, how long the plugin's `version` is asked (at once, then
+  // every 5 s) until the device answers the target.
+  int confirm_timeout_s = 60;
 };
 
 struct SubdeviceConfig {

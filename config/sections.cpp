@@ -176,10 +176,12 @@ void parse_plugins(const YAML::Node& node, int line, SourceContext& src, std::ma
     // also get "unknown plugin".
     PluginConfig& plugin = out[entry.key];
     plugin.name = entry.key;
-    const MapReader map(entry.value, path, entry.key_line, src, {"exec", "library", "timeout_s", "version_timeout_s"});
+    const MapReader map(entry.value, path, entry.key_line, src, {"exec", "library", "timeout_s", "version_timeout_s",
+                                                                       "confirm_timeout_s"});
     if (!map.ok()) continue;
     read_int(map, "timeout_s", 1, 86400, plugin.timeout_s);
     read_int(map, "version_timeout_s", 1, 3600, plugin.version_timeout_s);
+    read_int(map, "confirm_timeout_s", 0, 3600, plugin.confirm_timeout_s);
     const bool has_exec = map.has("exec");
     const bool has_library = map.has("library");
     if (has_exec && has_library) {

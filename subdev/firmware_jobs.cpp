@@ -484,16 +484,43 @@ asio::awaitable<JobOutcome> FirmwareJobs::flash_verified(JobRecord record, const
   query.image.clear();
   query.image_dir.clear();
   query.current_version = record.target_version;
-  const auto told = co_await runner->version(query);
-  const std::string version = told.value_or(record.target_version);
-  if (told && *told != record.target_version) {
-    spdlog::warn("sub-device {}: plugin reports version {} after flashing {}", device.key(), log_text(*told),
-                 record.target_version);
+  const std::optional<std::string> runs = co_await confirm_flash(*runner, query, record.target_version);
+  if (runs && *runs != record.target_version) {
+    // The plugin said it flashed, the device says otherwise: never reported
+    // as the target. What it runs is reported, so the platform knows.
+    const std::string why = "device runs " + *runs + " after flashing " + record.target_version;
+    spdlog::warn("sub-device {}: {}", device.key(), log_text(why));
+    co_await progress.failed(FailureStep::flashing_failed, why);
+    co_await report_version(device, module, *runs);
+    co_await end_job(device, module, *runs);
+    co_return JobOutcome::failed;
   }
+  const std::string version = record.target_version;
   co_await report_version(device, module, version);
   co_await end_job(device, module, version);
   spdlog::info("sub-device {}: now at {}", device.key(), log_text(version));
   co_return JobOutcome::installed;
+}
+
+// Asks the plugin's `version` at once, then every kConfirmInterval (leaving
+// the device alone between calls), until it answers the target or the
+// plugin's confirm_timeout_s has passed. The last definite answer, or nullopt
+// when the plugin cannot tell (asked once: a plugin that never tells is not
+// asked again), which counts as confirmed.
+asio::awaitable<std::optional<std::string>> FirmwareJobs::confirm_flash(PluginRunner& runner, PluginJob query,
+                                                                       std::string target) {
+  constexpr std::chrono::seconds kConfirmInterval{5};
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(runner.plugin().confirm_timeout_s);
+  for (;;) {
+    std::optional<std::string> told = co_await runner.version(query);
+    const auto now = std::chrono::steady_clock::now();
+    if (!told || *told == target || now >= deadline) co_return told;
+    spdlog::info("sub-device {}: reports {} after flashing {}; asking again", query.device_key(), log_text(*told),
+                 target);
+    asio::steady_timer timer(loop_, std::min<std::chrono::steady_clock::duration>(kConfirmInterval, deadline - now));
+    boost::system::error_code ignored;
+    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
+  }
 }
 
 void FirmwareJobs::end_pass() {

@@ -381,6 +381,35 @@ TEST_CASE("a kept image damaged between the crash and the restart never reaches 
   CHECK(read(target / "image") == read(image.file));
 }
 
+TEST_CASE("a flash the device did not take is -4 and never reported as the target", "[integration][jobs]") {
+  otagw::test_support::TempDir files("otagw-fw");
+  FirmwareHost host(files.path());
+  const auto image = host.add("k.bin", 2000);
+  const auto stubborn = files.path() / "d0";
+  const auto silent = files.path() / "d1";
+  std::filesystem::create_directories(stubborn);
+  std::ofstream(stubborn / "VERSION") << "1.0.0\n";  // answers 1.0.0 before and after
+  auto options = recorder_options();
+  options.plugins_yaml =
+      "{rec: {exec: \"" + kRecorder + "\", timeout_s: 20, version_timeout_s: 5, confirm_timeout_s: 1}}";
+  CloudFixture cloud({device("sub-0000", stubborn, by_query(firmware_yaml(host, image, "2.0.0")), "keep_version: 1"),
+                      // No VERSION at all: the plugin cannot tell, which counts as confirmed.
+                      device("sub-0001", silent, by_query(firmware_yaml(host, image, "2.0.0")), "keep_version: 1")},
+                     options);
+  REQUIRE(cloud.run_once() == 6);
+  const auto report = cloud.stop_sim_and_report();
+  INFO(cloud.daemon_log());
+  const auto& dev = device_in(report, "sub-0000");
+  CHECK(steps_of(dev).back() == "-4");
+  CHECK(dev.at("progress").back().at("desc") == "device runs 1.0.0 after flashing 2.0.0");
+  for (const auto& version : informs_of(dev)) CHECK(version == "1.0.0");
+  CHECK(lines_in(stubborn / "flashes") == 1);  // asked again, not flashed again
+  const auto state = nlohmann::json::parse(read(cloud.dir() / "state" / "devices.json"));
+  CHECK(state["devices"]["a1SubProd1.sub-0000"]["installed_versions"][""] == "1.0.0");
+  CHECK_FALSE(std::filesystem::exists(cloud.dir() / "state" / "jobs" / "a1SubProd1.sub-0000" / "job.json"));
+  CHECK(informs_of(device_in(report, "sub-0001")).back() == "2.0.0");
+}
+
 TEST_CASE("SIGTERM during a flash lets the plugin finish and report", "[integration][jobs]") {
   otagw::test_support::TempDir files("otagw-fw");
   FirmwareHost host(files.path());
