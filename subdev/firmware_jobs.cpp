@@ -119,6 +119,14 @@ FirmwareJobs::FirmwareJobs(asio::any_io_executor loop, asio::any_io_executor blo
   for (const auto& [name, plugin] : plugins) {
     runners_.emplace(name, std::make_unique<PluginRunner>(loop, plugin, options_.plugin_host));
   }
+  // Start-up, before any job runs: nothing under jobs/ or cache/ outlives
+  // what explains it (the cache only lives for a pass).
+  if (const std::size_t removed = journal_.remove_unexplained(); removed > 0) {
+    spdlog::info("removed {} leftover(s) under {} that no job journal explains", removed,
+                 (options_.state_dir / "jobs").string());
+  }
+  std::error_code ignored;
+  std::filesystem::remove_all(options_.state_dir / "cache", ignored);
 }
 
 FirmwareJobs::~FirmwareJobs() = default;
@@ -178,9 +186,22 @@ asio::awaitable<std::optional<std::string>> FirmwareJobs::plugin_version(const S
   PluginRunner* runner = runner_for(module);
   if (runner == nullptr) co_return std::nullopt;
   std::error_code ignored;
-  std::filesystem::create_directories(journal_.job_dir(device.key()), ignored);
+  const auto work_dir = journal_.job_dir(device.key());
+  const bool had_job = std::filesystem::exists(work_dir, ignored);
+  std::filesystem::create_directories(work_dir, ignored);
   auto version = co_await runner->version(plugin_job(device, module, nullptr));
+  // The plugin's working directory was made for this query only: it goes
+  // with it, or every queried device would leave one under jobs/.
+  if (!had_job) std::filesystem::remove_all(work_dir, ignored);
   co_return version;
+}
+
+void FirmwareJobs::drop_withdrawn(const Subdevice& device, const ModuleSpec& module) {
+  const auto record = journal_.load(device.key());
+  if (!record || record->module != module.name || record->phase != JobPhase::downloading) return;
+  spdlog::info("sub-device {}: the cloud no longer offers {}: its staged download is dropped", device.key(),
+               record->target_version);
+  journal_.remove(device.key());
 }
 
 asio::awaitable<void> FirmwareJobs::refuse(const Subdevice& device, const ModuleSpec& module, std::string why) {

@@ -77,6 +77,10 @@ class FirmwareJobs {
   // An offer that cannot be used at all: reported as step -1.
   asio::awaitable<void> refuse(const Subdevice& device, const ModuleSpec& module, std::string why);
 
+  // The module is up to date per the cloud: a journaled download for it (an
+  // offer withdrawn while the daemon was down) is removed with its bytes.
+  void drop_withdrawn(const Subdevice& device, const ModuleSpec& module);
+
   // The device's version as its plugin tells it, or nullopt.
   asio::awaitable<std::optional<std::string>> plugin_version(const Subdevice& device, const ModuleSpec& module);
 

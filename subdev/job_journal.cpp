@@ -100,6 +100,19 @@ std::optional<JobRecord> JobJournal::load(const std::string& device_key) const {
   }
 }
 
+std::size_t JobJournal::remove_unexplained() const {
+  std::size_t removed = 0;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(root_, ec)) {
+    std::error_code ignored;
+    const bool explained = entry.is_directory(ignored) && (std::filesystem::exists(entry.path() / "job.json", ignored) ||
+                                                           std::filesystem::exists(entry.path() / "job.json.broken", ignored));
+    if (explained) continue;
+    if (std::filesystem::remove_all(entry.path(), ignored) > 0 && !ignored) ++removed;
+  }
+  return removed;
+}
+
 asio::awaitable<std::error_code> JobJournal::save(JobRecord record, asio::any_io_executor blocking_pool) const {
   auto dir = job_dir(record.device_key);
   auto contents = json_text(to_json(record), 1);

@@ -70,6 +70,13 @@ class JobJournal {
   // Removes the job's directory: journal, staging files, kept image.
   void remove(const std::string& device_key) const;
 
+  // At start-up: removes whatever under the jobs root no journal explains
+  // (a directory without job.json, left by a version query or a crash
+  // before the first save; stray files). A directory holding a
+  // job.json.broken is kept for a human to read. Returns how many entries
+  // went.
+  std::size_t remove_unexplained() const;
+
  private:
   std::filesystem::path root_;
 };

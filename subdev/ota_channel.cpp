@@ -82,6 +82,7 @@ asio::awaitable<VisitResult> OtaChannel::visit(const Subdevice& device) {
       break;
     }
     const bool unusable_offer = answer->unusable_offer;
+    if (jobs_ != nullptr && answer->outcome == QueryOutcome::up_to_date) jobs_->drop_withdrawn(device, module);
     visit.outcome = answer->outcome;
     visit.offer = std::move(answer->offer);
     visit.detail = std::move(answer->detail);

@@ -410,6 +410,43 @@ TEST_CASE("a flash the device did not take is -4 and never reported as the targe
   CHECK(informs_of(device_in(report, "sub-0001")).back() == "2.0.0");
 }
 
+TEST_CASE("nothing is left under jobs/ and cache/ that no journal explains", "[integration][jobs]") {
+  otagw::test_support::TempDir files("otagw-fw");
+  CloudFixture cloud({device("sub-0000", files.path() / "d0", ""), device("sub-0001", files.path() / "d1", "")},
+                     recorder_options());
+  const auto state = cloud.dir() / "state";
+  // A crash before the first journal save, a stray file, a cache of an
+  // earlier pass, and a download whose offer was withdrawn while the daemon
+  // was down.
+  std::filesystem::create_directories(state / "jobs" / "a1SubProd1.ghost" / "image");
+  std::ofstream(state / "jobs" / "a1SubProd1.ghost" / "image" / "image.bin") << "partial";
+  std::ofstream(state / "jobs" / "stray") << "x";
+  std::filesystem::create_directories(state / "cache");
+  std::ofstream(state / "cache" / std::string(64, 'a')) << "old";
+  const auto withdrawn = state / "jobs" / "a1SubProd1.sub-0000";
+  std::filesystem::create_directories(withdrawn / "image");
+  std::ofstream(withdrawn / "image" / "image.bin") << "half of 2.0.0";
+  std::ofstream(withdrawn / "job.json") << nlohmann::json{
+      {"version", 1}, {"device", "a1SubProd1.sub-0000"}, {"module", ""}, {"phase", "downloading"},
+      {"target_version", "2.0.0"}, {"previous_version", "1.0.0"}, {"sign_method", "sha256"}, {"multi_file", false},
+      {"files", {{{"name", "image.bin"}, {"url", "http://127.0.0.1:1/x"}, {"size", 100}, {"sign", std::string(64, 'b')}}}},
+      {"ext_data", "{}"}, {"is_diff", false}, {"flash_attempts", 0}}.dump();
+  // A journal that cannot be read is kept aside for a human.
+  std::filesystem::create_directories(state / "jobs" / "a1SubProd1.broken");
+  std::ofstream(state / "jobs" / "a1SubProd1.broken" / "job.json.broken") << "{";
+
+  REQUIRE(cloud.run_once() == 0);
+  INFO(cloud.daemon_log());
+  std::vector<std::string> left;
+  for (const auto& entry : std::filesystem::directory_iterator(state / "jobs")) {
+    left.push_back(entry.path().filename().string());
+  }
+  // The version queries of both devices left no working directory either.
+  CHECK(left == std::vector<std::string>{"a1SubProd1.broken"});
+  CHECK_FALSE(std::filesystem::exists(state / "cache"));
+  CHECK(cloud.daemon_log().find("no longer offers 2.0.0") != std::string::npos);
+}
+
 TEST_CASE("SIGTERM during a flash lets the plugin finish and report", "[integration][jobs]") {
   otagw::test_support::TempDir files("otagw-fw");
   FirmwareHost host(files.path());
