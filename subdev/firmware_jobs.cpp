@@ -260,9 +260,8 @@ asio::awaitable<JobOutcome> FirmwareJobs::run(const Subdevice& device, const Mod
   }
   // (co_await results go to variables: g++ 12 miscompiles one in a condition.)
   const std::error_code journaled = co_await journal_.save(record, blocking_pool_);
-  if (const auto& ec = journaled) {
-    spdlog::error("sub-device {}: cannot journal the job: {}", device.key(), ec.message());
-    co_await progress.failed(FailureStep::download_failed, "gateway cannot write its state: " + ec.message());
+  if (journaled) {
+    co_await journal_failed(device, record, journaled, FailureStep::download_failed, progress);
     co_return JobOutcome::failed;
   }
   spdlog::info("sub-device {}: firmware {} -> {} ({} file(s), {})", device.key(), record.previous_version,
@@ -329,8 +328,25 @@ asio::awaitable<JobOutcome> FirmwareJobs::run(const Subdevice& device, const Mod
   co_await progress.download_complete();
 
   record.phase = JobPhase::verified;
-  (void)co_await journal_.save(record, blocking_pool_);
+  // Without this entry a crash after the flash could not be told from one
+  // before it: no flash without it.
+  const std::error_code verified_saved = co_await journal_.save(record, blocking_pool_);
+  if (verified_saved) {
+    co_await journal_failed(device, record, verified_saved, FailureStep::flashing_failed, progress);
+    co_return JobOutcome::failed;
+  }
   co_return co_await flash_verified(std::move(record), device, module, progress, std::move(kept));
+}
+
+// A journal entry that could not be written (disk full, read-only, I/O
+// error): logged with the path and the errno text, reported with the step of
+// what cannot go on (the cloud gets no local path), and the job's files go.
+asio::awaitable<void> FirmwareJobs::journal_failed(const Subdevice& device, const JobRecord& record,
+                                                   std::error_code ec, FailureStep step, ProgressReporter& progress) {
+  spdlog::error("sub-device {}: cannot write the job journal {} (phase {}): {}", device.key(),
+                (journal_.job_dir(device.key()) / "job.json").string(), to_string(record.phase), ec.message());
+  co_await progress.failed(step, "gateway cannot write its state: " + ec.message());
+  journal_.remove(device.key());
 }
 
 asio::awaitable<FirmwareJobs::DownloadStatus> FirmwareJobs::download_file(const JobFile& file, const JobRecord& record,
@@ -484,9 +500,8 @@ asio::awaitable<JobOutcome> FirmwareJobs::flash_verified(JobRecord record, const
   record.phase = JobPhase::flashing;
   ++record.flash_attempts;
   const std::error_code journaled = co_await journal_.save(record, blocking_pool_);
-  if (const auto& ec = journaled) {
-    co_await progress.failed(FailureStep::flashing_failed, "gateway cannot write its state: " + ec.message());
-    journal_.remove(device.key());
+  if (journaled) {
+    co_await journal_failed(device, record, journaled, FailureStep::flashing_failed, progress);
     co_return JobOutcome::failed;
   }
 

@@ -114,6 +114,8 @@ class FirmwareJobs {
   PluginJob plugin_job(const Subdevice& device, const ModuleSpec& module, const JobRecord* record) const;
   PluginRunner* runner_for(const ModuleSpec& module);
   std::filesystem::path shared_image(const std::string& sign) const;
+  asio::awaitable<void> journal_failed(const Subdevice& device, const JobRecord& record, std::error_code ec,
+                                      FailureStep step, ProgressReporter& progress);
   asio::awaitable<std::optional<std::string>> confirm_flash(PluginRunner& runner, PluginJob query, std::string target);
   void keep_only_in_cache(const std::vector<JobFile>& files) const;
 
