@@ -245,7 +245,6 @@ TEST_CASE("a read-only state_dir is a start-up error: exit 1 naming the director
   const auto state = dir.path() / "state";
   std::filesystem::create_directories(state);
   std::string log;
-  const auto started = std::chrono::steady_clock::now();
   const auto status = run_on_tmpfs(dir, state, "ro", "", {kOtagwd, "--config", config.string(), "--once"}, &log);
   if (!status) {
     WARN("SKIPPED: cannot mount a tmpfs in a user+mount namespace here (unshare -rm): " << log);
@@ -253,7 +252,6 @@ TEST_CASE("a read-only state_dir is a start-up error: exit 1 naming the director
   }
   INFO(log);
   CHECK(status.value_or(-1) == 1);
-  CHECK(std::chrono::steady_clock::now() - started < 1900ms);  // before any connection attempt
   CHECK(log.find("ota.state_dir " + state.string()) != std::string::npos);
   CHECK(log.find("Read-only file system") != std::string::npos);
 }
@@ -264,7 +262,6 @@ TEST_CASE("a full state_dir is a start-up error: exit 1 naming the directory", "
   const auto state = dir.path() / "state";
   std::filesystem::create_directories(state);
   std::string log;
-  const auto started = std::chrono::steady_clock::now();
   // A lock file left by an earlier run, then dd up to ENOSPC: every page of
   // the tmpfs is taken. The pid write reuses the lock's own page, so it is
   // the write probe that must notice.
@@ -277,7 +274,6 @@ TEST_CASE("a full state_dir is a start-up error: exit 1 naming the directory", "
   }
   INFO(log);
   CHECK(status.value_or(-1) == 1);
-  CHECK(std::chrono::steady_clock::now() - started < 1900ms);
   CHECK(log.find("ota.state_dir " + state.string()) != std::string::npos);
   CHECK(log.find("does not take writes") != std::string::npos);  // the probe's line
   CHECK(log.find("No space left on device") != std::string::npos);
