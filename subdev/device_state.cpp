@@ -23,6 +23,12 @@ DeviceState parse_device(const nlohmann::json& j) {
       if (version.is_string()) state.installed_versions[module] = version.get<std::string>();
     }
   }
+  if (const auto it = j.find("failed_targets"); it != j.end() && it->is_object()) {
+    for (const auto& [module, failed] : it->items()) {
+      if (!failed.is_object()) continue;
+      state.failed_targets[module] = {failed.value("version", std::string{}), failed.value("jobs", 0)};
+    }
+  }
   return state;
 }
 
@@ -60,10 +66,15 @@ const DeviceState* DeviceStateStore::find(const std::string& device_key) const {
 std::string DeviceStateStore::serialise() const {
   nlohmann::json devices = nlohmann::json::object();
   for (const auto& [key, state] : devices_) {
+    nlohmann::json failed = nlohmann::json::object();
+    for (const auto& [module, target] : state.failed_targets) {
+      failed[module] = {{"version", target.version}, {"jobs", target.jobs}};
+    }
     devices[key] = {{"topology_added", state.topology_added},
                     {"installed_versions", state.installed_versions},
                     {"last_check_ms", state.last_check_ms},
-                    {"last_result", state.last_result}};
+                    {"last_result", state.last_result},
+                    {"failed_targets", std::move(failed)}};
   }
   return json_text(nlohmann::json{{"version", kFormatVersion}, {"devices", std::move(devices)}}, 1);
 }

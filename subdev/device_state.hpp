@@ -11,11 +11,18 @@
 
 namespace otagw::subdev {
 
+// A target whose firmware jobs failed in a row on one device.
+struct FailedTarget {
+  std::string version;
+  int jobs = 0;
+};
+
 struct DeviceState {
   bool topology_added = false;                            // thing.topo.add accepted once
   std::map<std::string, std::string> installed_versions;  // module ("" = default) -> version last installed
   std::int64_t last_check_ms = 0;                         // wall clock of the last finished visit
   std::string last_result;                                // "up_to_date", "offer 1.2.0", "no_reply", ...
+  std::map<std::string, FailedTarget> failed_targets;     // module -> the target failing in a row (FirmwareJobs)
 };
 
 class DeviceStateStore {

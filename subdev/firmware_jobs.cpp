@@ -241,16 +241,47 @@ asio::awaitable<std::optional<JobOutcome>> FirmwareJobs::finish_interrupted(cons
 
 asio::awaitable<JobOutcome> FirmwareJobs::run(const Subdevice& device, const ModuleSpec& module, FirmwareOffer offer,
                                               std::string current_version, Requery requery) {
-  ProgressReporter progress(session_, rpc_, device.product_key, device.device_name, module.name);
+  // An offer this gateway refuses is no job and does not count below.
   Validation validation = validate(device, module, offer, options_);
   if (!validation.record) {
     spdlog::warn("sub-device {}: offer of {} refused: {}", device.key(), offer.version, log_text(validation.why));
+    ProgressReporter progress(session_, rpc_, device.product_key, device.device_name, module.name);
     co_await progress.failed(validation.step, validation.why);
     co_return JobOutcome::failed;
   }
-  if (stopping_) co_return JobOutcome::interrupted;
+  const std::string target = offer.version;
+  if (const auto* known = state_.find(device.key()); known != nullptr) {
+    const auto it = known->failed_targets.find(module.name);
+    if (it != known->failed_targets.end() && it->second.version == target && it->second.jobs >= kMaxFailedJobs) {
+      // Each attempt costs a download and a flash of the device; the cloud
+      // is told once per offer, and a new target starts afresh.
+      const std::string why = "firmware " + target + " failed " + std::to_string(it->second.jobs) +
+                              " jobs in a row on this device: not tried again until the offer changes";
+      spdlog::warn("sub-device {}: {}", device.key(), why);
+      ProgressReporter progress(session_, rpc_, device.product_key, device.device_name, module.name);
+      co_await progress.failed(FailureStep::upgrade_failed, why);
+      co_return JobOutcome::failed;
+    }
+  }
   JobRecord record = std::move(*validation.record);
   record.previous_version = std::move(current_version);
+  const JobOutcome outcome = co_await run_job(device, module, std::move(record), std::move(requery));
+  auto& failed = state_.at(device.key()).failed_targets;
+  if (outcome == JobOutcome::failed) {
+    auto& entry = failed[module.name];
+    if (entry.version != target) entry = {target, 0};
+    ++entry.jobs;
+    state_.mark_dirty();
+  } else if (outcome == JobOutcome::installed && failed.erase(module.name) > 0) {
+    state_.mark_dirty();
+  }
+  co_return outcome;
+}
+
+asio::awaitable<JobOutcome> FirmwareJobs::run_job(const Subdevice& device, const ModuleSpec& module, JobRecord record,
+                                                  Requery requery) {
+  ProgressReporter progress(session_, rpc_, device.product_key, device.device_name, module.name);
+  if (stopping_) co_return JobOutcome::interrupted;
 
   // A journaled download of the same package keeps its bytes; anything else
   // journaled for this device is stale.

@@ -71,6 +71,12 @@ class FirmwareJobs {
   // flashed). nullopt when there is no such job.
   asio::awaitable<std::optional<JobOutcome>> finish_interrupted(const Subdevice& device, const ModuleSpec& module);
 
+  // After kMaxFailedJobs failed jobs in a row for the same target on a
+  // device, that target is refused with step -1 until the offer changes
+  // (the count is kept in the device state). Offers refused by validation
+  // are no jobs and do not count.
+  static constexpr int kMaxFailedJobs = 3;
+
   asio::awaitable<JobOutcome> run(const Subdevice& device, const ModuleSpec& module, FirmwareOffer offer,
                                   std::string current_version, Requery requery);
 
@@ -114,6 +120,9 @@ class FirmwareJobs {
   PluginJob plugin_job(const Subdevice& device, const ModuleSpec& module, const JobRecord* record) const;
   PluginRunner* runner_for(const ModuleSpec& module);
   std::filesystem::path shared_image(const std::string& sign) const;
+  // A validated offer's job: journal, download, verify, flash_verified.
+  asio::awaitable<JobOutcome> run_job(const Subdevice& device, const ModuleSpec& module, JobRecord record,
+                                      Requery requery);
   asio::awaitable<void> journal_failed(const Subdevice& device, const JobRecord& record, std::error_code ec,
                                       FailureStep step, ProgressReporter& progress);
   asio::awaitable<std::optional<std::string>> confirm_flash(PluginRunner& runner, PluginJob query, std::string target);

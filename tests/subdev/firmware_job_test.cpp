@@ -447,6 +447,33 @@ TEST_CASE("nothing is left under jobs/ and cache/ that no journal explains", "[i
   CHECK(cloud.daemon_log().find("no longer offers 2.0.0") != std::string::npos);
 }
 
+TEST_CASE("a target that failed 3 jobs in a row on a device is not tried again until the offer changes",
+          "[integration][jobs]") {
+  otagw::test_support::TempDir files("otagw-fw");
+  FirmwareHost host(files.path());
+  const auto image = host.add("s.bin", 2000);
+  const auto stubborn = files.path() / "d0";
+  std::filesystem::create_directories(stubborn);
+  std::ofstream(stubborn / "VERSION") << "1.0.0\n";  // never takes the image
+  auto options = recorder_options();
+  options.plugins_yaml =
+      "{rec: {exec: \"" + kRecorder + "\", timeout_s: 20, version_timeout_s: 5, confirm_timeout_s: 0}}";
+  CloudFixture cloud({device("sub-0000", stubborn, by_query(firmware_yaml(host, image, "2.0.0")), "keep_version: 1")},
+                     options);
+  for (int run = 1; run <= 4; ++run) {
+    INFO("run " << run << "\n" << cloud.daemon_log());
+    REQUIRE(cloud.run_once() == 6);
+    CHECK(lines_in(stubborn / "flashes") == static_cast<std::size_t>(std::min(run, 3)));
+  }
+  const auto report = cloud.stop_sim_and_report();
+  const auto& last = device_in(report, "sub-0000").at("progress").back();
+  CHECK(last.at("step") == "-1");
+  CHECK_THAT(last.at("desc").get<std::string>(), Catch::Contains("failed 3 jobs in a row"));
+  CHECK(host.requests(image) == 3);  // nor downloaded again
+  const auto state = nlohmann::json::parse(read(cloud.dir() / "state" / "devices.json"));
+  CHECK(state["devices"]["a1SubProd1.sub-0000"]["failed_targets"][""]["jobs"] == 3);
+}
+
 TEST_CASE("SIGTERM during a flash lets the plugin finish and report", "[integration][jobs]") {
   otagw::test_support::TempDir files("otagw-fw");
   FirmwareHost host(files.path());
