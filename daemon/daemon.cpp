@@ -66,14 +66,14 @@ bool is_on_tmpfs(const std::filesystem::path& dir) {
   return ::statfs(dir.c_str(), &fs) == 0 && (fs.f_type == TMPFS_MAGIC || fs.f_type == RAMFS_MAGIC);
 }
 
-subdev::SweeperOptions sweeper_options(const config::Config& config) {
+subdev::SweeperOptions sweeper_options(const config::Config& config, std::filesystem::path runtime_dir) {
   subdev::SweeperOptions options;
   options.max_online = static_cast<std::size_t>(config.ota.max_online);
   options.query_timeout = std::chrono::seconds(config.ota.query_timeout_s);
   options.sweep_interval = std::chrono::seconds(config.ota.sweep_interval_s);
   options.max_publish_per_s = config.mqtt.max_publish_per_s;
   options.plugins = config.plugins;
-  options.runtime_dir = runtime_dir(config);
+  options.runtime_dir = std::move(runtime_dir);
   options.jobs.state_dir = config.ota.state_dir;
   options.jobs.allow_http = config.ota.allow_http;
   options.jobs.download_ca_file = config.ota.download_ca_file;
@@ -102,8 +102,9 @@ class Daemon::Impl {
                  session_options(config_, [this](std::string_view task, std::exception_ptr) { task_failed(task); })),
         registry_(config_.subdevices),
         state_(config_.ota.state_dir),
+        runtime_dir_(runtime_dir(config_)),
         sweeper_(pool_.get_executor(), session_, {config_.gateway.product_key, config_.gateway.device_name},
-                 registry_, state_, sweeper_options(config_)) {
+                 registry_, state_, sweeper_options(config_, runtime_dir_)) {
     state_.load();
   }
 
@@ -112,9 +113,9 @@ class Daemon::Impl {
       spdlog::warn("mqtt.tls_verify is false: the broker's certificate is NOT checked (development only)");
     }
     if (!config_.mqtt.tls) spdlog::warn("mqtt.tls is false: the session to {} is not encrypted", config_.mqtt.host);
-    if (const auto dir = runtime_dir(config_); !is_on_tmpfs(dir)) {
+    if (!is_on_tmpfs(runtime_dir_)) {
       spdlog::info("ota.runtime_dir {} is not on tmpfs: each visit writes a small marker file there (a tmpfs path "
-                   "such as /run/otagw spares the flash)", dir.string());
+                   "such as /run/otagw spares the flash)", runtime_dir_.string());
     }
 
     signals_.async_wait([this](boost::system::error_code ec, int signal) {
@@ -245,6 +246,7 @@ class Daemon::Impl {
   transports::MqttSession session_;
   subdev::Registry registry_;
   subdev::DeviceStateStore state_;
+  std::filesystem::path runtime_dir_;  // resolved once: the sweeper's markers and the start-up note
   subdev::Sweeper sweeper_;
   std::optional<int> exit_code_;
   bool sweep_alive_ = false;

@@ -3,9 +3,9 @@
 #include <spdlog/spdlog.h>
 
 #include "subdev/json_text.hpp"
-#include "transports/log_text.hpp"
 #include "subdev/subdev_error.hpp"
 #include "subdev/topics.hpp"
+#include "transports/log_text.hpp"
 #include "transports/mqtt_error.hpp"
 
 namespace otagw::subdev {

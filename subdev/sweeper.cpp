@@ -5,9 +5,9 @@
 #include <spdlog/spdlog.h>
 
 #include "subdev/cloud_message.hpp"
-#include "transports/log_text.hpp"
 #include "subdev/message_error.hpp"
 #include "subdev/subdev_error.hpp"
+#include "transports/log_text.hpp"
 
 namespace otagw::subdev {
 namespace {

@@ -4,9 +4,9 @@
 
 #include <spdlog/spdlog.h>
 
-#include "transports/log_text.hpp"
 #include "subdev/subdev_error.hpp"
 #include "subdev/topics.hpp"
+#include "transports/log_text.hpp"
 #include "transports/platform_sign.hpp"
 
 namespace otagw::subdev {

@@ -16,8 +16,8 @@
 
 #include "subdev/cloud_message.hpp"
 #include "subdev/json_text.hpp"
-#include "transports/log_text.hpp"
 #include "tests/fuzz/fuzz_check.hpp"
+#include "transports/log_text.hpp"
 
 namespace {
 

@@ -5,8 +5,9 @@
 
 #include "subdev/bounded_json.hpp"
 #include "subdev/cloud_message.hpp"
-#include "transports/log_text.hpp"
+#include "subdev/drop_log.hpp"
 #include "subdev/message_error.hpp"
+#include "transports/log_text.hpp"
 
 using namespace otagw::subdev;
 using otagw::log_text;
@@ -343,4 +344,14 @@ TEST_CASE("log text: cloud text cannot forge lines, priorities or terminal contr
   for (int c = 0; c < 256; ++c) all += static_cast<char>(c);
   CHECK_NOTHROW(nlohmann::json(log_text(all, 10000)).dump());
   CHECK(log_text(all, 10000).find('\n') == std::string::npos);
+}
+
+TEST_CASE("dropped-message lines: at most 20 a minute, then the rest are counted", "[unit][messages]") {
+  DropLog drops;
+  const auto start = std::chrono::steady_clock::now() + std::chrono::hours(1);  // past the first window
+  int admitted = 0;
+  for (int i = 0; i < 100; ++i) admitted += drops.admit(start + std::chrono::milliseconds(i)) ? 1 : 0;
+  CHECK(admitted == static_cast<int>(DropLog::kLinesPerMinute));
+  // A new minute: lines are admitted again.
+  CHECK(drops.admit(start + std::chrono::seconds(61)));
 }

@@ -15,9 +15,9 @@
 #include <optional>
 
 #include "transports/backoff.hpp"
+#include "transports/log_text.hpp"
 #include "transports/mqtt_error.hpp"
 #include "transports/mqtt_session.hpp"
-#include "transports/log_text.hpp"
 
 namespace otagw::transports {
 namespace {
