@@ -11,64 +11,12 @@
 
 #include "tests/subdev/cloud_fixture.hpp"
 #include "tests/subdev/firmware_host.hpp"
+#include "tests/subdev/job_report.hpp"
 #include "tests/support/wait_until.hpp"
 
 using namespace otagw::sweep_test;
 using namespace std::chrono_literals;
 
-namespace {
-
-const nlohmann::json& device_in(const nlohmann::json& report, const std::string& name) {
-  for (const auto& device : report.at("devices")) {
-    if (device.at("device_name") == name) return device;
-  }
-  throw std::runtime_error("no device " + name + " in the report");
-}
-
-std::vector<std::string> steps_of(const nlohmann::json& device) {
-  std::vector<std::string> steps;
-  for (const auto& p : device.at("progress")) steps.push_back(p.at("step").get<std::string>());
-  return steps;
-}
-
-std::vector<std::string> informs_of(const nlohmann::json& device) {
-  std::vector<std::string> versions;
-  for (const auto& i : device.at("informs")) versions.push_back(i.at("version").get<std::string>());
-  return versions;
-}
-
-std::string read(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-std::size_t lines_in(const std::filesystem::path& path) {
-  const auto text = read(path);
-  return static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n'));
-}
-
-const std::string kRecorder = std::string(OTAGW_SOURCE_DIR) + "/tests/subdev/plugins/recorder";
-
-CloudOptions recorder_options(const std::string& ota_extra = "allow_http: true, download_retry_s: 0") {
-  CloudOptions options;
-  options.ota_extra = ota_extra;
-  options.plugins_yaml = "{rec: {exec: \"" + kRecorder + "\", timeout_s: 20, version_timeout_s: 5}}";
-  return options;
-}
-
-SimDevice device(const std::string& name, const std::filesystem::path& target, const std::string& scenario,
-                 const std::string& params_extra = {}) {
-  SimDevice d{name, scenario, {}, {}, "rec"};
-  d.config_extra = "params: {target_dir: \"" + target.string() + "\"" + (params_extra.empty() ? "" : ", ") +
-                   params_extra + "}";
-  return d;
-}
-
-std::string by_query(const std::string& firmware) { return "modules: {default: {" + firmware + "}}"; }
-
-}  // namespace
 
 TEST_CASE("a queried SHA-256 package is downloaded, verified, flashed and reported", "[integration][jobs]") {
   otagw::test_support::TempDir files("otagw-fw");
