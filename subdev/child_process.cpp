@@ -1,8 +1,10 @@
 #include "subdev/child_process.hpp"
 
 #include <fcntl.h>
+#include <linux/close_range.h>
 #include <signal.h>
-#include <spawn.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -54,22 +56,6 @@ std::error_code make_pipe(Fd& read_end, Fd& write_end) {
   return {};
 }
 
-// posix_spawn's C structures, destroyed on every path.
-struct SpawnAttributes {
-  posix_spawn_file_actions_t actions;
-  posix_spawnattr_t attributes;
-  SpawnAttributes() {
-    ::posix_spawn_file_actions_init(&actions);
-    ::posix_spawnattr_init(&attributes);
-  }
-  ~SpawnAttributes() {
-    ::posix_spawn_file_actions_destroy(&actions);
-    ::posix_spawnattr_destroy(&attributes);
-  }
-  SpawnAttributes(const SpawnAttributes&) = delete;
-  SpawnAttributes& operator=(const SpawnAttributes&) = delete;
-};
-
 std::vector<char*> c_strings(const std::vector<std::string>& strings) {
   std::vector<char*> pointers;
   pointers.reserve(strings.size() + 1);
@@ -86,49 +72,117 @@ std::string ExitStatus::describe() const {
   return "exit status lost";
 }
 
+namespace {
+
+// What the child reports on its exec-status pipe when it cannot exec: the
+// stage that failed and its errno. Nothing arrives (EOF) when exec worked.
+enum class ChildStage : int { setup = 1, work_dir = 2, exec = 3 };
+
+struct ChildFailure {
+  int stage;
+  int error;
+};
+
+struct ChildPlan {
+  const char* path;
+  char* const* argv;
+  char* const* envp;
+  const char* work_dir;  // nullptr: stay where the daemon is
+  int stdout_fd;
+  int stderr_fd;
+  int report_fd;  // O_CLOEXEC: exec closes it, which the parent reads as success
+  pid_t parent;
+};
+
+[[noreturn]] void fail_in_child(int report_fd, ChildStage stage) noexcept {
+  const ChildFailure failure{static_cast<int>(stage), errno};
+  [[maybe_unused]] const auto written = ::write(report_fd, &failure, sizeof failure);
+  ::_exit(127);
+}
+
+// Runs in the forked child until exec: async-signal-safe calls only (the
+// daemon has other threads; one of them may hold the allocator's lock).
+[[noreturn]] void exec_child(const ChildPlan& plan) noexcept {
+  // Own process group (pgid = pid), so a time-out can signal the plugin and
+  // everything it started, and a restarted daemon can find what is left of
+  // it (plugin_run_records.hpp).
+  if (::setpgid(0, 0) != 0) fail_in_child(plan.report_fd, ChildStage::setup);
+  // Dies with the daemon. The signal comes when the *thread* that forked
+  // exits: always the loop thread, which lives as long as the process.
+  if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) fail_in_child(plan.report_fd, ChildStage::setup);
+  if (::getppid() != plan.parent) ::_exit(127);  // the daemon died before prctl took hold
+  // Default dispositions and an empty mask: ignored signals and the mask
+  // survive exec (the daemon ignores SIGPIPE; a plugin must not).
+  struct sigaction default_action {};
+  default_action.sa_handler = SIG_DFL;
+  for (int signal_number = 1; signal_number < NSIG; ++signal_number) {
+    if (signal_number != SIGKILL && signal_number != SIGSTOP) ::sigaction(signal_number, &default_action, nullptr);
+  }
+  if (plan.work_dir != nullptr && ::chdir(plan.work_dir) != 0) fail_in_child(plan.report_fd, ChildStage::work_dir);
+  const int dev_null = ::open("/dev/null", O_RDONLY);
+  if (dev_null < 0 || ::dup2(dev_null, 0) < 0) fail_in_child(plan.report_fd, ChildStage::setup);
+  if (dev_null > 2) ::close(dev_null);
+  // The pipes are >= 3 (make_pipe), so these cannot clobber each other; dup2
+  // clears O_CLOEXEC on 1 and 2.
+  if (::dup2(plan.stdout_fd, 1) < 0 || ::dup2(plan.stderr_fd, 2) < 0) fail_in_child(plan.report_fd, ChildStage::setup);
+  // Whatever a library of ours opened without O_CLOEXEC closes at exec.
+  if (::syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
+    struct rlimit limit {};
+    const rlim_t last = ::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY ? limit.rlim_cur : 65536;
+    for (rlim_t fd = 3; fd < last; ++fd) ::fcntl(static_cast<int>(fd), F_SETFD, FD_CLOEXEC);
+  }
+  sigset_t no_signals;
+  ::sigemptyset(&no_signals);
+  ::sigprocmask(SIG_SETMASK, &no_signals, nullptr);
+  ::execve(plan.path, plan.argv, plan.envp);
+  fail_in_child(plan.report_fd, ChildStage::exec);
+}
+
+}  // namespace
+
 Expected<std::unique_ptr<ChildProcess>> ChildProcess::spawn(asio::any_io_executor loop, const SpawnOptions& options) {
   if (options.argv.empty()) return make_error(errno_code(EINVAL), "spawn: empty argv");
   const std::string context = "cannot start " + options.argv.front();
 
-  Fd out_read, out_write, err_read, err_write;
+  Fd out_read, out_write, err_read, err_write, report_read, report_write;
   if (auto ec = make_pipe(out_read, out_write)) return make_error(ec, context + ": pipe");
   if (auto ec = make_pipe(err_read, err_write)) return make_error(ec, context + ": pipe");
+  if (auto ec = make_pipe(report_read, report_write)) return make_error(ec, context + ": pipe");
 
-  SpawnAttributes spawn;
-  // Order matters: chdir first so a bad work_dir fails the spawn; the dup2s
-  // clear O_CLOEXEC on 1 and 2; closefrom drops whatever a library of ours
-  // opened without O_CLOEXEC.
-  int rc = 0;
-  if (!options.work_dir.empty()) rc = ::posix_spawn_file_actions_addchdir_np(&spawn.actions, options.work_dir.c_str());
-  if (rc == 0) rc = ::posix_spawn_file_actions_addopen(&spawn.actions, 0, "/dev/null", O_RDONLY, 0);
-  if (rc == 0) rc = ::posix_spawn_file_actions_adddup2(&spawn.actions, out_write.get(), 1);
-  if (rc == 0) rc = ::posix_spawn_file_actions_adddup2(&spawn.actions, err_write.get(), 2);
-  if (rc == 0) rc = ::posix_spawn_file_actions_addclosefrom_np(&spawn.actions, 3);
-
-  // Own process group (pgid = pid), so a time-out can signal the plugin and
-  // everything it started; default dispositions and an empty mask, since
-  // ignored signals and the mask survive exec.
-  sigset_t all_signals, no_signals;
-  ::sigfillset(&all_signals);
-  ::sigemptyset(&no_signals);
-  if (rc == 0) rc = ::posix_spawnattr_setpgroup(&spawn.attributes, 0);
-  if (rc == 0) rc = ::posix_spawnattr_setsigdefault(&spawn.attributes, &all_signals);
-  if (rc == 0) rc = ::posix_spawnattr_setsigmask(&spawn.attributes, &no_signals);
-  if (rc == 0) {
-    rc = ::posix_spawnattr_setflags(&spawn.attributes,
-                                    POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
-  }
-  if (rc != 0) return make_error(errno_code(rc), context + ": posix_spawn setup");
-
+  // Everything the child needs is prepared here: it may not allocate.
   auto argv = c_strings(options.argv);
   auto envp = c_strings(options.environment);
-  pid_t pid = -1;
-  // glibc's posix_spawn uses CLONE_VFORK and reports exec and file-action
-  // failures (ENOENT, EACCES, a missing work_dir) here, not as exit 127.
-  rc = ::posix_spawn(&pid, argv.front(), &spawn.actions, &spawn.attributes, argv.data(), envp.data());
-  if (rc != 0) {
-    const std::string where = options.work_dir.empty() ? context : context + " in " + options.work_dir.string();
-    return make_error(errno_code(rc), where);
+  const std::string work_dir = options.work_dir.string();
+  const ChildPlan plan{argv.front(),       argv.data(),      envp.data(),        work_dir.empty() ? nullptr : work_dir.c_str(),
+                       out_write.get(),    err_write.get(),  report_write.get(), ::getpid()};
+
+  // fork, not posix_spawn: only a child of our own can set PR_SET_PDEATHSIG
+  // before exec. Signals stay blocked across fork so that no handler of the
+  // daemon runs in the child before it resets them.
+  sigset_t all_signals, previous;
+  ::sigfillset(&all_signals);
+  ::pthread_sigmask(SIG_SETMASK, &all_signals, &previous);
+  const pid_t pid = ::fork();
+  if (pid == 0) exec_child(plan);
+  const int fork_error = errno;
+  ::pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+  if (pid < 0) return make_error(errno_code(fork_error), context + ": fork");
+
+  // The child's exec status: EOF once exec closed the O_CLOEXEC write end,
+  // or the stage and errno of its failure. Blocks only until the exec.
+  report_write = Fd();
+  ChildFailure failure{};
+  ssize_t got;
+  do {
+    got = ::read(report_read.get(), &failure, sizeof failure);
+  } while (got < 0 && errno == EINTR);
+  if (got != 0) {
+    ::waitpid(pid, nullptr, 0);  // exits at once after the report
+    if (got != static_cast<ssize_t>(sizeof failure)) return make_error(errno_code(EPROTO), context);
+    const auto stage = static_cast<ChildStage>(failure.stage);
+    if (stage == ChildStage::work_dir) return make_error(errno_code(failure.error), context + " in " + work_dir);
+    if (stage == ChildStage::setup) return make_error(errno_code(failure.error), context + ": process setup");
+    return make_error(errno_code(failure.error), context);
   }
 
   // The raw system call: glibc 2.36's <sys/pidfd.h> lacks extern "C", so its

@@ -1,8 +1,11 @@
 #pragma once
 // A child process watched by the event loop, without threads or SIGCHLD:
-// spawned with posix_spawn in its own process group, stdin on /dev/null,
-// stdout and stderr on pipes, and its exit observed through a pidfd
-// (Linux >= 5.3) that the loop polls like any other descriptor.
+// forked into its own process group, stdin on /dev/null, stdout and stderr on
+// pipes, and its exit observed through a pidfd (Linux >= 5.3) that the loop
+// polls like any other descriptor. The child gets PR_SET_PDEATHSIG SIGKILL:
+// it dies with the daemon (what it started in its group does not; see
+// plugin_run_records.hpp). Spawn on the loop thread: the death signal follows
+// the thread that forked.
 //
 // The child inherits no descriptor of ours but 0, 1 and 2 (everything else is
 // closed in the child before exec), gets default signal dispositions and an
@@ -44,8 +47,9 @@ struct SpawnOptions {
 
 class ChildProcess {
  public:
-  // Starts the program. Fails (with the errno of posix_spawn: ENOENT, EACCES,
-  // E2BIG, ...) when it cannot be executed; then nothing is left running.
+  // Starts the program. Fails (with the errno of the exec: ENOENT, EACCES,
+  // E2BIG, ...; or of chdir into work_dir) when it cannot be executed; then
+  // nothing is left running.
   [[nodiscard]] static Expected<std::unique_ptr<ChildProcess>> spawn(asio::any_io_executor loop,
                                                                      const SpawnOptions& options);
 

@@ -115,9 +115,13 @@ FirmwareJobs::FirmwareJobs(asio::any_io_executor loop, asio::any_io_executor blo
       state_(state),
       options_(std::move(options)),
       downloader_(loop, blocking_pool),
-      journal_(options_.state_dir / "jobs") {
+      journal_(options_.state_dir / "jobs"),
+      plugin_runs_(options_.state_dir / "plugin-runs") {
+  // Start-up, with state_dir locked and before any plugin runs: what an
+  // earlier daemon's plugins left running must not touch a device again.
+  plugin_runs_.end_orphans();
   for (const auto& [name, plugin] : plugins) {
-    runners_.emplace(name, std::make_unique<PluginRunner>(loop, plugin, options_.plugin_host));
+    runners_.emplace(name, std::make_unique<PluginRunner>(loop, plugin, options_.plugin_host, &plugin_runs_));
   }
   // Start-up, before any job runs: nothing under jobs/ or cache/ outlives
   // what explains it (the cache only lives for a pass).

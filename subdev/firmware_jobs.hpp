@@ -26,6 +26,7 @@
 #include "subdev/device_state.hpp"
 #include "subdev/firmware_offer.hpp"
 #include "subdev/job_journal.hpp"
+#include "subdev/plugin_run_records.hpp"
 #include "subdev/plugin_runner.hpp"
 #include "subdev/progress_reporter.hpp"
 #include "subdev/registry.hpp"
@@ -136,6 +137,7 @@ class FirmwareJobs {
   FirmwareJobsOptions options_;
   transports::HttpDownloader downloader_;
   JobJournal journal_;
+  PluginRunRecords plugin_runs_;  // before runners_: they hold a pointer to it
   std::map<std::string, std::unique_ptr<PluginRunner>> runners_;  // by plugin name
   int flashing_ = 0;
   bool stopping_ = false;

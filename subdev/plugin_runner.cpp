@@ -30,8 +30,23 @@ struct PluginRunner::RunGuard {
   int& count;
 };
 
-PluginRunner::PluginRunner(asio::any_io_executor loop, config::PluginConfig plugin, std::filesystem::path plugin_host)
-    : loop_(std::move(loop)), plugin_(std::move(plugin)), plugin_host_(std::move(plugin_host)) {}
+PluginRunner::PluginRunner(asio::any_io_executor loop, config::PluginConfig plugin, std::filesystem::path plugin_host,
+                           PluginRunRecords* records)
+    : loop_(std::move(loop)), plugin_(std::move(plugin)), plugin_host_(std::move(plugin_host)), records_(records) {}
+
+asio::awaitable<SupervisedExit> PluginRunner::run_recorded(const PluginJob& job, PluginCommand command,
+                                                           SupervisedRun run) {
+  if (records_ == nullptr) co_return co_await run_supervised(loop_, std::move(run));
+  pid_t group = 0;
+  run.on_spawned = [this, &group, &job, command](pid_t pid) {
+    group = pid;
+    records_->started(pid, job.device_key(), command_name(command));
+  };
+  SupervisedExit ended = co_await run_supervised(loop_, std::move(run));
+  // run_supervised returns once the child was reaped and its group killed.
+  if (group != 0) records_->ended(group);
+  co_return ended;
+}
 
 namespace {
 
@@ -95,7 +110,7 @@ asio::awaitable<FlashOutcome> PluginRunner::flash(PluginJob job, std::function<v
   run.on_stdout = on_stdout;
   run.on_stderr = on_stderr;
 
-  SupervisedExit ended = co_await run_supervised(loop_, std::move(run));
+  SupervisedExit ended = co_await run_recorded(job, PluginCommand::flash, std::move(run));
   if (!ended.status) {
     outcome.detail = ended.start_error;
   } else if (ended.timed_out) {
@@ -130,7 +145,7 @@ asio::awaitable<std::optional<std::string>> PluginRunner::version(PluginJob job)
   run.on_stdout = on_stdout;
   run.on_stderr = on_stderr;
 
-  SupervisedExit ended = co_await run_supervised(loop_, std::move(run));
+  SupervisedExit ended = co_await run_recorded(job, PluginCommand::version, std::move(run));
   std::string why;
   if (!ended.status) {
     why = ended.start_error;

@@ -27,7 +27,10 @@
 #include <string>
 
 #include "config/config.hpp"
+#include "subdev/plugin_environment.hpp"
 #include "subdev/plugin_job.hpp"
+#include "subdev/plugin_run_records.hpp"
+#include "subdev/supervised_process.hpp"
 #include "transports/asio.hpp"
 
 namespace otagw::subdev {
@@ -44,7 +47,10 @@ struct FlashOutcome {
 class PluginRunner {
  public:
   // `plugin_host`: the path of otagw-plugin-host, used for library plugins.
-  PluginRunner(asio::any_io_executor loop, config::PluginConfig plugin, std::filesystem::path plugin_host);
+  // `records` (may be null; must outlive the runner): where each run is
+  // recorded while it lasts, for a restarted daemon to end what is left.
+  PluginRunner(asio::any_io_executor loop, config::PluginConfig plugin, std::filesystem::path plugin_host,
+               PluginRunRecords* records = nullptr);
 
   // Runs `flash` for `job` (job.image or job.image_dir must be set).
   // `on_progress` (may be empty) is called on the loop with each new
@@ -70,9 +76,13 @@ class PluginRunner {
  private:
   struct RunGuard;
 
+  // Runs `run` for `job`, recorded in records_ while it lasts.
+  asio::awaitable<SupervisedExit> run_recorded(const PluginJob& job, PluginCommand command, SupervisedRun run);
+
   asio::any_io_executor loop_;
   config::PluginConfig plugin_;
   std::filesystem::path plugin_host_;
+  PluginRunRecords* records_;
   bool stopping_ = false;
   int running_ = 0;
 };

@@ -48,6 +48,7 @@ asio::awaitable<SupervisedExit> run_supervised(asio::any_io_executor loop, Super
     co_return result;
   }
   ChildProcess& process = **spawned;
+  run.on_spawned(process.pid());
 
   // The readers run beside this coroutine; it does not return before both
   // finished, so their completion handler may refer to its locals.

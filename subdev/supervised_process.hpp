@@ -6,6 +6,7 @@
 // is SIGKILLed (see ChildProcess::wait_exit).
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -23,6 +24,9 @@ struct SupervisedRun {
   // which left the group (setsid) may still hold open.
   std::chrono::steady_clock::duration drain = std::chrono::seconds(2);
   std::size_t max_line = 4096;
+  // Called on the loop right after the child started, with its pid (which
+  // is its process group); must not throw.
+  std::function<void(pid_t)> on_spawned = [](pid_t) {};
   // Called on the loop for each line; must not throw.
   LineSplitter::LineHandler on_stdout = [](std::string_view, bool) {};
   LineSplitter::LineHandler on_stderr = [](std::string_view, bool) {};

@@ -149,6 +149,17 @@ TEST_CASE("a plugin that does not exist fails the flash with 'cannot start'", "[
   CHECK(run.outcome.detail.find("No such file or directory") != std::string::npos);
 }
 
+TEST_CASE("a job directory that is gone fails the flash naming it, and nothing runs", "[integration]") {
+  PluginFixture f;
+  auto job = f.job;
+  job.work_dir = f.dir() / "no-such-job";
+  const auto run = f.flash(exec_plugin(script("dump_env.sh")), job);
+  CHECK_FALSE(run.outcome.flashed);
+  CHECK(run.outcome.detail.find(" in " + job.work_dir.string()) != std::string::npos);
+  CHECK(run.outcome.detail.find("No such file or directory") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(f.dir() / "env-flash.txt"));
+}
+
 TEST_CASE("a flash without an image fails without running the plugin", "[integration]") {
   PluginFixture f;
   auto job = f.job;
