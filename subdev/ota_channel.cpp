@@ -50,16 +50,11 @@ asio::awaitable<VisitResult> OtaChannel::visit(const Subdevice& device) {
   pushed_.clear();
 
   for (const ModuleSpec& module : device.modules) {
-    ModuleVisit visit{module.name, {}, QueryOutcome::no_reply, std::nullopt, std::nullopt, {}};
+    ModuleVisit visit;
+    visit.module = module.name;
     // A job the daemon was stopped in after verification ends first.
     // (Awaited into a variable: g++ 12 miscompiles a co_await in a condition.)
-    std::optional<JobOutcome> finished_interrupted;
-    if (jobs_ != nullptr) finished_interrupted = co_await jobs_->finish_interrupted(device, module);
-    if (finished_interrupted) {
-      visit.job = *finished_interrupted;
-      visit.outcome = QueryOutcome::offer;
-      visit.detail = "interrupted job " + std::string(to_string(*finished_interrupted));
-    }
+    if (jobs_ != nullptr) visit.resumed_job = co_await jobs_->finish_interrupted(device, module);
     visit.reported_version = co_await version_to_report(device, module);
     const std::error_code reported = co_await report_version(device, module, visit.reported_version);
     if (reported) {

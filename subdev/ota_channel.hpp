@@ -43,8 +43,11 @@ struct ModuleVisit {
   std::string reported_version;
   QueryOutcome outcome = QueryOutcome::no_reply;
   std::optional<FirmwareOffer> offer;
-  std::optional<JobOutcome> job;  // what became of the offer (or of a job interrupted by a restart)
-  std::string detail;             // why it failed, for logs and state
+  std::optional<JobOutcome> job;  // what became of the offer
+  // What became of a job an earlier daemon was stopped or killed in, finished
+  // before the query (a second job of the visit may follow for the offer).
+  std::optional<JobOutcome> resumed_job;
+  std::string detail;  // why it failed, for logs and state
 };
 
 struct VisitResult {

@@ -102,8 +102,13 @@ void Sweeper::record(const Subdevice& device, const VisitResult& visit, PassRepo
   auto& state = state_.at(device.key());
   state.last_check_ms = wall_clock_ms();
   std::string summary;
+  auto count_job = [&report](JobOutcome job) {
+    if (job == JobOutcome::installed) ++report.installed;
+    if (job == JobOutcome::failed) ++report.jobs_failed;
+  };
   for (const ModuleVisit& module : visit.modules) {
     const std::string label = module.module.empty() ? "" : module.module + ": ";
+    if (module.resumed_job) count_job(*module.resumed_job);
     switch (module.outcome) {
       case QueryOutcome::up_to_date: ++report.up_to_date; break;
       case QueryOutcome::offer:
@@ -112,10 +117,8 @@ void Sweeper::record(const Subdevice& device, const VisitResult& visit, PassRepo
           spdlog::info("sub-device {}: {}firmware {} offered ({} bytes, {}{})", device.key(), label,
                        module.offer->version, module.offer->total_size(),
                        transports::to_string(module.offer->sign_method), module.offer->is_diff ? ", delta" : "");
-        } else if (*module.job == JobOutcome::installed) {
-          ++report.installed;
-        } else if (*module.job == JobOutcome::failed) {
-          ++report.jobs_failed;
+        } else {
+          count_job(*module.job);
         }
         break;
       case QueryOutcome::no_reply:
@@ -129,6 +132,7 @@ void Sweeper::record(const Subdevice& device, const VisitResult& visit, PassRepo
         break;
     }
     if (!summary.empty()) summary += "; ";
+    if (module.resumed_job) summary += label + "resumed job " + std::string(to_string(*module.resumed_job)) + "; ";
     summary += label + std::string(to_string(module.outcome));
     if (module.offer) summary += " " + module.offer->version;
     if (module.job) summary += " " + std::string(to_string(*module.job));

@@ -188,13 +188,14 @@ TEST_CASE("kill -9 mid-download: the restarted daemon resumes from the bytes on 
 namespace {
 
 // Starts `otagwd --once` and kills it with -9 once the plugin runs (it
-// records each flash as it starts). The orphaned plugin goes on by itself:
-// it finishes, or dies of SIGPIPE on its next progress line. Returns once no
-// process works in the job directory any more.
+// records each flash, and the image it was handed, as it starts). The
+// plugin's process dies with the daemon (PR_SET_PDEATHSIG); what it started
+// (the recorder's `sleep`) ends by itself, the next start ends it otherwise.
+// Returns once no process works in the job directory any more.
 void kill_mid_flash(CloudFixture& cloud, const std::filesystem::path& target) {
   auto& first = cloud.start_once();
   REQUIRE(first.wait_for_stderr("flashing 2.0.0", 20s));
-  REQUIRE(otagw::test_support::wait_until([&target] { return std::filesystem::exists(target / "flashes"); }, 20s));
+  REQUIRE(otagw::test_support::wait_until([&target] { return lines_in(target / "images") == 1; }, 20s));
   cloud.kill_daemon();
   const auto job_dir = std::filesystem::canonical(cloud.dir()) / "state" / "jobs" / "a1SubProd1.sub-0000";
   auto plugin_running = [&job_dir] {
@@ -237,6 +238,8 @@ TEST_CASE("kill -9 mid-flash: the restarted daemon finishes the job exactly once
   kill_mid_flash(cloud, target);
   const bool finished_before_restart = std::filesystem::exists(target / "VERSION");
   REQUIRE(cloud.run_once() == 0);
+  // The resumed job counts in the closing line like any other.
+  CHECK(cloud.daemon_log().find("1 job(s) installed, 0 job(s) failed") != std::string::npos);
   const auto report = cloud.stop_sim_and_report();
   INFO(cloud.daemon_log());
   const auto informs = informs_of(device_in(report, "sub-0000"));
@@ -315,8 +318,9 @@ TEST_CASE("a kept image damaged between the crash and the restart never reaches 
   // Documented choice: the resumed job ends with -3 (journal and image gone,
   // the plugin not run); the query of the same visit offers the package
   // again and a fresh download flashes the right bytes, so the visit ends
-  // installed.
-  REQUIRE(cloud.run_once() == 0);
+  // installed. Both jobs count: --once exits 6 for the failed one.
+  REQUIRE(cloud.run_once() == 6);
+  CHECK(cloud.daemon_log().find("1 job(s) installed, 1 job(s) failed") != std::string::npos);
   const auto report = cloud.stop_sim_and_report();
   INFO(cloud.daemon_log());
   const auto& dev = device_in(report, "sub-0000");
