@@ -107,8 +107,10 @@ void check_subdevices(const std::vector<SubdeviceEntry>& entries, const std::map
         first_seen.emplace(Identity{device.product_key, device.device_name, device.module}, &entry);
     if (!inserted) {
       // Same (product_key, device_name, module): the platform would see one device.
-      errors.push_back(
-          error_at(entry, entry.key_path, device.source_line, "duplicate of " + where(*it->second, entry)));
+      std::string name = device.product_key + "/" + device.device_name;
+      if (!device.module.empty()) name += " (module " + device.module + ")";
+      errors.push_back(error_at(entry, entry.key_path, device.source_line,
+                                name + " is already listed at " + where(*it->second, entry)));
     }
   }
 }

@@ -78,11 +78,12 @@ TEST_CASE("duplicates across subdevices_dir files are found", "[unit]") {
   CHECK(result.errors[0].key_path == "[0]");
   CHECK(result.errors[0].line == 1);
   CHECK_THAT(result.errors[0].message,
-             Catch::StartsWith("duplicate of subdevices[0] in " + main.string() + " (line 9)"));
+             Catch::StartsWith("a1SubProd1/sub-y is already listed at subdevices[0] in " + main.string() + " (line 9)"));
   CHECK(result.errors[1].file == second);
   CHECK(result.errors[1].key_path == "[1]");
   CHECK(result.errors[1].line == 6);
-  CHECK_THAT(result.errors[1].message, Catch::StartsWith("duplicate of [0] in " + first.string() + " (line 1)"));
+  CHECK_THAT(result.errors[1].message,
+             Catch::StartsWith("a1SubProd1/sub-x is already listed at [0] in " + first.string() + " (line 1)"));
 }
 
 TEST_CASE("a missing subdevices_dir is an error at its key", "[unit]") {

@@ -94,7 +94,7 @@ TEST_CASE("version and module are checked", "[unit]") {
   CHECK(good.config->subdevices[0].module == "mcu_2.a-b");
 }
 
-TEST_CASE("a duplicate sub-device names where the first one is", "[unit]") {
+TEST_CASE("a duplicate sub-device names the device and where it was first listed", "[unit]") {
   const LoadResult result = load(with_subdevices(subdevice_item("sub-0000") +   // 9-13
                                                  subdevice_item("sub-0001") +   // 14-18
                                                  subdevice_item("sub-0000")));  // 19-23
@@ -103,7 +103,7 @@ TEST_CASE("a duplicate sub-device names where the first one is", "[unit]") {
   const ConfigError& error = result.errors[0];
   CHECK(error.key_path == "subdevices[2]");
   CHECK(error.line == 19);
-  CHECK_THAT(error.message, Catch::StartsWith("duplicate of subdevices[0] (line 9)"));
+  CHECK(error.message == "a1SubProd1/sub-0000 is already listed at subdevices[0] (line 9)");
 }
 
 TEST_CASE("the same device with different modules is not a duplicate", "[unit]") {
@@ -117,7 +117,7 @@ TEST_CASE("the same device with different modules is not a duplicate", "[unit]")
   const LoadResult twice = load(with_subdevices(items + subdevice_item("sub-0000") + "    module: mcu\n"));
   REQUIRE(twice.errors.size() == 1);
   CHECK(twice.errors[0].key_path == "subdevices[3]");
-  CHECK_THAT(twice.errors[0].message, Catch::StartsWith("duplicate of subdevices[1]"));
+  CHECK(twice.errors[0].message == "a1SubProd1/sub-0000 (module mcu) is already listed at subdevices[1] (line 14)");
 }
 
 std::string many_subdevices(std::size_t count) {
