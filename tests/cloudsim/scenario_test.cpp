@@ -139,3 +139,10 @@ TEST_CASE("name formats: one %d with optional zero padding", "[unit][cloudsim]")
   CHECK_FALSE(NameFormat::parse("%100d", why));
   CHECK_FALSE(NameFormat::parse("x%", why));
 }
+
+TEST_CASE("the demo scenario under config/examples loads", "[unit][cloudsim]") {
+  const auto load = load_scenario(std::filesystem::path(OTAGW_SOURCE_DIR) / "config" / "examples" / "demo-scenario.yaml");
+  INFO(errors_of(load));
+  REQUIRE(load.scenario);
+  CHECK(load.scenario->devices.size() == 6);
+}

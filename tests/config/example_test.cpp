@@ -1,6 +1,11 @@
 // The shipped example must load, and mean what its comments say.
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
 
 #include "config_test_support.hpp"
 
@@ -56,16 +61,17 @@ TEST_CASE("the example config loads with the values it states", "[unit]") {
   CHECK(config.control.socket == "/run/otagw/otagw.sock");
   CHECK(config.log.level == LogLevel::info);
 
-  REQUIRE(config.plugins.size() == 2);
+  REQUIRE(config.plugins.size() == 3);
   const PluginConfig& copy = config.plugins.at("copy");
   CHECK(copy.name == "copy");
   CHECK(copy.kind == PluginConfig::Kind::exec);
   CHECK(copy.path == "/usr/libexec/otagw/plugins/file-copy");
   CHECK(copy.timeout_s == 600);
   CHECK(copy.version_timeout_s == 30);
-  const PluginConfig& spi = config.plugins.at("spi");
-  CHECK(spi.kind == PluginConfig::Kind::library);
-  CHECK(spi.path == "/usr/lib/otagw/plugins/libspi.so");
+  const PluginConfig& library = config.plugins.at("sample-lib");
+  CHECK(library.kind == PluginConfig::Kind::library);
+  CHECK(library.path == "/usr/lib/otagw/plugins/libotagw_sample_flash.so");
+  CHECK(config.plugins.at("sim-mcu").path == "/usr/libexec/otagw/plugins/sim-mcu");
 
   CHECK(config.subdevices_dir == (std::filesystem::absolute(kExamples) / "subdevices.d").lexically_normal());
   REQUIRE(config.subdevices.size() == 4);
@@ -76,16 +82,15 @@ TEST_CASE("the example config loads with the values it states", "[unit]") {
   CHECK(first.version == "1.0.0");
   CHECK(first.module.empty());
   CHECK(first.plugin == "copy");
-  CHECK(first.params == nlohmann::json{{"target", "/var/lib/otagw/sub-0000/firmware.bin"}});
+  CHECK(first.params == nlohmann::json{{"target_dir", "/var/lib/otagw/devices/sub-0000"}});
   CHECK(first.source_file == file);
   CHECK(first.source_line == line_containing(file, "- product_key: a1SubProd1"));
 
   const SubdeviceConfig& module = config.subdevices[1];
   CHECK(module.device_name == "sub-0000");
   CHECK(module.module == "mcu");
-  CHECK(module.plugin == "spi");
-  CHECK(module.params ==
-        nlohmann::json{{"bus", 1}, {"chip_select", 0}, {"speed_hz", 8000000}, {"verify", true}, {"label", "0042"}});
+  CHECK(module.plugin == "sample-lib");
+  CHECK(module.params == nlohmann::json{{"target_dir", "/var/lib/otagw/devices/sub-0000-mcu"}});
   CHECK(module.source_line == line_containing(file, "- product_key: a1SubProd1", 2));
 
   // Then the subdevices_dir file.
@@ -93,8 +98,71 @@ TEST_CASE("the example config loads with the values it states", "[unit]") {
   CHECK(config.subdevices[2].device_name == "sensor-01");
   CHECK(config.subdevices[2].source_file == dir_file);
   CHECK(config.subdevices[2].source_line == line_containing(dir_file, "device_name: sensor-01") - 1);
-  CHECK(config.subdevices[2].params == nlohmann::json{{"port", "/dev/ttyS1"}, {"baud", 115200}});
+  CHECK(config.subdevices[2].params ==
+        nlohmann::json{{"target_dir", "/var/lib/otagw/devices/sensor-01"}, {"flash_ms", 1500}});
   CHECK(config.subdevices[3].device_name == "sensor-02");
+}
+
+// The sample plugins' sources, by the file name the example's paths end in,
+// and the params each reads (as its header documents them).
+struct SamplePlugin {
+  std::filesystem::path source;
+  std::vector<std::string> required;
+  std::vector<std::string> optional;
+};
+
+std::map<std::string, SamplePlugin> sample_plugins() {
+  const auto dir = std::filesystem::path(OTAGW_SOURCE_DIR) / "subdev" / "plugins";
+  return {{"file-copy", {dir / "file-copy", {"target_dir"}, {}}},
+          {"sim-mcu", {dir / "sim-mcu", {"target_dir"}, {"flash_ms", "fail_at"}}},
+          {"libotagw_sample_flash.so", {dir / "sample_library" / "sample_flash.c", {"target_dir"}, {}}}};
+}
+
+std::string read_text(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+TEST_CASE("the examples give the sample plugins exactly the params they read", "[unit]") {
+  const auto samples = sample_plugins();
+  // Each documented key is one the sample's source reads.
+  for (const auto& [name, sample] : samples) {
+    const std::string source = read_text(sample.source);
+    REQUIRE_FALSE(source.empty());
+    for (const auto* keys : {&sample.required, &sample.optional}) {
+      for (const std::string& key : *keys) {
+        INFO(name << ": " << key);
+        CHECK(source.find(key) != std::string::npos);
+      }
+    }
+  }
+  // Every example config loads, and each device of a sample plugin gets its
+  // required params and no key the plugin does not read.
+  std::size_t checked = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(kExamples)) {
+    const auto file = entry.path();
+    if (file.extension() != ".yaml" || file.filename() == "demo-scenario.yaml") continue;  // the simulator's
+    const LoadResult result = load_config_file(file);
+    INFO(test::all_errors(result, file));
+    REQUIRE(result.config.has_value());
+    for (const SubdeviceConfig& device : result.config->subdevices) {
+      const PluginConfig& plugin = result.config->plugins.at(device.plugin);
+      const auto sample = samples.find(plugin.path.filename().string());
+      INFO(device.device_name << " (" << plugin.path.string() << ")");
+      REQUIRE(sample != samples.end());  // the examples name only shipped plugins
+      for (const std::string& key : sample->second.required) CHECK(device.params.contains(key));
+      for (const auto& [key, value] : device.params.items()) {
+        INFO("param " << key);
+        const auto& s = sample->second;
+        CHECK((std::find(s.required.begin(), s.required.end(), key) != s.required.end() ||
+               std::find(s.optional.begin(), s.optional.end(), key) != s.optional.end()));
+      }
+      ++checked;
+    }
+  }
+  CHECK(checked == 4);
 }
 
 }  // namespace
