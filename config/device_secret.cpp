@@ -3,6 +3,7 @@
 #include <string>
 
 #include "config/message_text.hpp"
+#include "config/secret_file_access.hpp"
 #include "config/text_file.hpp"
 
 namespace otagw::config::detail {
@@ -21,6 +22,10 @@ std::optional<Secret> read_secret_file(const MapReader& map, const SourceContext
     map.error(kFile, "cannot read " + quote_value(path.string()) + ": " + file.error);
     return std::nullopt;
   }
+  if (const std::string exposure = secret_file_exposure(path); !exposure.empty()) {
+    map.error(kFile, "secret file " + quote_value(path.string()) + ": " + exposure);
+    return std::nullopt;
+  }
   // Editors and `echo` add a final newline that is not part of the secret.
   const auto end = file.text.find_last_not_of(" \t\r\n\f\v");
   file.text.erase(end == std::string::npos ? 0 : end + 1);
@@ -33,7 +38,7 @@ std::optional<Secret> read_secret_file(const MapReader& map, const SourceContext
 
 }  // namespace
 
-std::optional<Secret> read_device_secret(const MapReader& map, const SourceContext& src) {
+std::optional<Secret> read_device_secret(const MapReader& map, SourceContext& src) {
   const bool has_inline = map.has(kInline);
   const bool has_file = map.has(kFile);
   if (has_inline && has_file) {
@@ -47,6 +52,12 @@ std::optional<Secret> read_device_secret(const MapReader& map, const SourceConte
   }
   auto text = map.secret_string(kInline);
   if (!text) return std::nullopt;
+  if (src.on_disk() && src.first_inline_secret()) {
+    if (const std::string exposure = secret_file_exposure(src.file()); !exposure.empty()) {
+      map.error(kInline, "this file holds secrets, but " + exposure);
+      return std::nullopt;
+    }
+  }
   return Secret(std::move(*text));
 }
 

@@ -16,6 +16,6 @@ inline constexpr std::size_t kMaxSecretFileBytes = 4096;
 // relative to the directory of the file it is written in; the contents with
 // trailing whitespace removed) must be set in `map`. Reports what is wrong and
 // gives nullopt then.
-[[nodiscard]] std::optional<Secret> read_device_secret(const MapReader& map, const SourceContext& src);
+[[nodiscard]] std::optional<Secret> read_device_secret(const MapReader& map, SourceContext& src);
 
 }  // namespace otagw::config::detail

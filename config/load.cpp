@@ -26,8 +26,8 @@ using detail::SubdeviceEntry;
 // Reading is one pass per file; cross-file checks run once everything is read.
 class Loader {
  public:
-  Loader(const std::filesystem::path& file_name, const std::filesystem::path& base_dir)
-      : main_(sources_.emplace_back(file_name, base_dir, errors_)) {}
+  Loader(const std::filesystem::path& file_name, const std::filesystem::path& base_dir, bool on_disk)
+      : main_(sources_.emplace_back(file_name, base_dir, errors_, on_disk)) {}
 
   void load(std::string_view yaml) {
     const std::optional<YAML::Node> root = detail::parse_yaml_document(yaml, main_);
@@ -101,9 +101,11 @@ std::filesystem::path absolute_or_same(const std::filesystem::path& path) {
 
 }  // namespace
 
-LoadResult load_config_string(std::string_view yaml, const std::filesystem::path& file_name,
-                              const std::filesystem::path& base_dir) {
-  Loader loader(file_name, absolute_or_same(base_dir));
+namespace {
+
+LoadResult load_text(std::string_view yaml, const std::filesystem::path& file_name,
+                     const std::filesystem::path& base_dir, bool on_disk) {
+  Loader loader(file_name, absolute_or_same(base_dir), on_disk);
   try {
     loader.load(yaml);
   } catch (const std::exception& e) {
@@ -114,6 +116,13 @@ LoadResult load_config_string(std::string_view yaml, const std::filesystem::path
   return loader.finish();
 }
 
+}  // namespace
+
+LoadResult load_config_string(std::string_view yaml, const std::filesystem::path& file_name,
+                              const std::filesystem::path& base_dir) {
+  return load_text(yaml, file_name, base_dir, false);
+}
+
 LoadResult load_config_file(const std::filesystem::path& path) {
   const detail::FileText text = detail::read_text_file(path, detail::kMaxConfigFileBytes);
   if (!text.error.empty()) {
@@ -122,7 +131,7 @@ LoadResult load_config_file(const std::filesystem::path& path) {
         ConfigError{path, "", 0, "cannot read " + detail::quote_value(path.string()) + ": " + text.error});
     return result;
   }
-  return load_config_string(text.text, path, absolute_or_same(path).parent_path());
+  return load_text(text.text, path, absolute_or_same(path).parent_path(), true);
 }
 
 }  // namespace otagw::config

@@ -50,7 +50,7 @@ void load_subdevices_dir(const std::filesystem::path& dir, int key_line, SourceC
     return;
   }
   for (const std::filesystem::path& file : files) {
-    SourceContext& src = sources.emplace_back(file, dir, errors);
+    SourceContext& src = sources.emplace_back(file, dir, errors, true);
     const FileText text = read_text_file(file, kMaxConfigFileBytes);
     if (!text.error.empty()) {
       src.error("", 0, "cannot read: " + text.error);

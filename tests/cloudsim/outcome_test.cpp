@@ -308,6 +308,7 @@ devices:
   REQUIRE(rendered.errors.empty());
   const auto file = dir.path() / "gateway.yaml";
   std::ofstream(file) << rendered.text;
+  otagw::test_support::make_private(file);  // as `config` and `run` write it
   const auto loaded = otagw::config::load_config_file(file);
   std::string errors;
   for (const auto& e : loaded.errors) errors += e.to_string() + "\n";

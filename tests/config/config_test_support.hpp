@@ -37,8 +37,12 @@ class TempDir {
   std::filesystem::path write(const std::filesystem::path& name, std::string_view text) const {
     const std::filesystem::path file = path_ / name;
     std::filesystem::create_directories(file.parent_path());
-    std::ofstream out(file, std::ios::binary);
-    out << text;
+    {
+      std::ofstream out(file, std::ios::binary);
+      out << text;
+    }
+    // Private, as otagwd wants a file that may hold secrets.
+    std::filesystem::permissions(file, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
     return file;
   }
 

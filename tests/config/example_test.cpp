@@ -12,7 +12,27 @@
 namespace otagw::config {
 namespace {
 
-const std::filesystem::path kExamples = std::filesystem::path(OTAGW_SOURCE_DIR) / "config" / "examples";
+const std::filesystem::path kSourceExamples = std::filesystem::path(OTAGW_SOURCE_DIR) / "config" / "examples";
+
+// The examples hold (placeholder) secrets: installed, they are root:otagw
+// 0640 and otagwd refuses them readable by others. A checkout gives 0644, so
+// the tests load a private copy.
+class PrivateExamples {
+ public:
+  PrivateExamples() {
+    std::filesystem::copy(kSourceExamples, dir_.path(), std::filesystem::copy_options::recursive);
+    for (const auto& entry : std::filesystem::recursive_directory_iterator(dir_.path())) {
+      if (entry.is_regular_file()) {
+        std::filesystem::permissions(entry.path(),
+                                     std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+      }
+    }
+  }
+  [[nodiscard]] const std::filesystem::path& path() const { return dir_.path(); }
+
+ private:
+  test::TempDir dir_;
+};
 
 // 1-based line of the `occurrence`-th line of `file` containing `needle`.
 int line_containing(const std::filesystem::path& file, std::string_view needle, int occurrence = 1) {
@@ -25,6 +45,8 @@ int line_containing(const std::filesystem::path& file, std::string_view needle, 
 }
 
 TEST_CASE("the example config loads with the values it states", "[unit]") {
+  const PrivateExamples examples;
+  const std::filesystem::path kExamples = examples.path();
   const std::filesystem::path file = kExamples / "gateway.yaml";
   const LoadResult result = load_config_file(file);
   INFO(test::all_errors(result, file));
@@ -141,7 +163,8 @@ TEST_CASE("the examples give the sample plugins exactly the params they read", "
   // Every example config loads, and each device of a sample plugin gets its
   // required params and no key the plugin does not read.
   std::size_t checked = 0;
-  for (const auto& entry : std::filesystem::directory_iterator(kExamples)) {
+  const PrivateExamples examples;
+  for (const auto& entry : std::filesystem::directory_iterator(examples.path())) {
     const auto file = entry.path();
     if (file.extension() != ".yaml" || file.filename() == "demo-scenario.yaml") continue;  // the simulator's
     const LoadResult result = load_config_file(file);

@@ -46,6 +46,7 @@ std::filesystem::path write_config(const TempDir& dir, std::uint16_t port, const
                          "log:\n"
                          "  level: trace\n"
                       << extra;
+  otagw::test_support::make_private(path);
   return path;
 }
 
@@ -104,6 +105,7 @@ TEST_CASE("check-config prints every error with key and line, exit 1", "[integra
   const auto path = dir.path() / "broken.yaml";
   std::ofstream(path) << "gateway:\n  product_key: a1GwProd01\n  device_name: gw-0001\n  device_secret: x\n"
                          "mqtt:\n  port: 99999\n  keepalive_s: 5\n";
+  otagw::test_support::make_private(path);
   ChildProcess check({kOtagwd, "--check-config", "--config", path.string()}, dir.path());
   CHECK(check.wait(10s) == 1);
   const auto errors = check.stderr_text();
@@ -277,4 +279,22 @@ TEST_CASE("a full state_dir is a start-up error: exit 1 naming the directory", "
   CHECK(log.find("ota.state_dir " + state.string()) != std::string::npos);
   CHECK(log.find("does not take writes") != std::string::npos);  // the probe's line
   CHECK(log.find("No space left on device") != std::string::npos);
+}
+
+TEST_CASE("a config holding secrets that others can read is refused at start and by --check-config", "[integration][daemon]") {
+  TempDir dir;
+  const auto config = write_config(dir, 1883, kSecret);
+  std::filesystem::permissions(config, std::filesystem::perms::others_read, std::filesystem::perm_options::add);
+  for (const bool check_only : {true, false}) {
+    std::vector<std::string> argv{kOtagwd, "--config", config.string()};
+    if (check_only) argv.push_back("--check-config");
+    ChildProcess run(argv, dir.path());
+    CHECK(run.wait(10s) == 1);
+    const auto log = run.stderr_text();
+    INFO(log);
+    CHECK(log.find("gateway.device_secret") != std::string::npos);
+    CHECK(log.find("others can read") != std::string::npos);
+    CHECK(log.find("chmod 6") != std::string::npos);
+    CHECK(log.find(kSecret) == std::string::npos);
+  }
 }

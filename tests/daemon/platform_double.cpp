@@ -102,6 +102,7 @@ PlatformDouble::~PlatformDouble() {
 
 void PlatformDouble::write_config(const std::vector<std::string>& devices, const std::string& ota_extra) {
   std::ofstream config(dir() / "gateway.yaml");
+  test_support::make_private(dir() / "gateway.yaml");
   config << "gateway: {product_key: a1GwProd01, device_name: gw-0001, device_secret: gw-secret-hostile}\n"
          << "mqtt: {host: 127.0.0.1, port: " << broker_.port() << ", tls: false, connect_retry_s: 5}\n"
          << "ota: {state_dir: state, query_timeout_s: 2, allow_http: true, download_retry_s: 0"

@@ -52,6 +52,7 @@ void CloudFixture::write_files(const std::vector<SimDevice>& devices, const Clou
   scenario << "gateway: {product_key: a1GwProd01, device_name: gw-0001, device_secret: " << kGatewaySecret << "}\n"
            << options.scenario_extra << (options.scenario_extra.empty() ? "" : "\n") << "devices:\n";
   std::ofstream config(dir() / "gateway.yaml");
+  test_support::make_private(dir() / "gateway.yaml");
   config << "gateway: {product_key: a1GwProd01, device_name: gw-0001, device_secret: " << kGatewaySecret << "}\n"
          << "mqtt: {host: 127.0.0.1, port: " << broker_->port() << ", tls: false, connect_retry_s: 20}\n"
          << "ota: {state_dir: state"

@@ -30,4 +30,10 @@ class TempDir {
   std::filesystem::path path_;
 };
 
+// Only the owner may read or write `path` (0600): otagwd refuses a config
+// holding secrets that others can read.
+inline void make_private(const std::filesystem::path& path) {
+  std::filesystem::permissions(path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+}
+
 }  // namespace otagw::test_support

@@ -70,6 +70,7 @@ CONF
   if kill -0 "$broker" 2>/dev/null; then pids+=("$broker"); break; fi
 done
 sed "s/PORT/$port/" "$work/gateway.yaml.in" > "$work/gateway.yaml"
+chmod 600 "$work/gateway.yaml"  # it holds secrets: otagwd refuses it readable by others
 
 echo "== $devices sub-devices, mosquitto $($mosquitto_bin -h | head -1 | awk '{print $3}') on 127.0.0.1:$port, $(nproc) cores"
 

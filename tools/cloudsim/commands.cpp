@@ -223,14 +223,13 @@ int run_config(const ConfigCommand& command) {
     std::cout << rendered.text << std::flush;
     return std::cout ? kExitOk : kExitFailure;
   }
-  const auto written = write_file_atomically(*command.output, rendered.text);
+  // It holds the devices' secrets: otagwd refuses it readable by others.
+  const auto written = write_file_atomically(*command.output, rendered.text, 0600);
   if (!written) {
     std::cerr << "otagw-cloudsim: cannot write " << command.output->string() << ": " << written.error().message()
               << '\n';
     return kExitFailure;
   }
-  // It holds the devices' secrets.
-  std::filesystem::permissions(*command.output, std::filesystem::perms(0600), ec);
   return kExitOk;
 }
 

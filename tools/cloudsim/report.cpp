@@ -1,6 +1,7 @@
 #include "tools/cloudsim/report.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -125,9 +126,11 @@ nlohmann::json make_report(const SimState& state, Clock::time_point now) {
   };
 }
 
-Expected<void> write_file_atomically(const std::filesystem::path& path, std::string_view text) {
+Expected<void> write_file_atomically(const std::filesystem::path& path, std::string_view text, unsigned mode) {
   const std::filesystem::path temp = path.string() + ".tmp-" + std::to_string(::getpid());
-  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, static_cast<mode_t>(mode));
+  // The umask applies to open's mode; a secrets file must not depend on it.
+  if (fd >= 0) ::fchmod(fd, static_cast<mode_t>(mode));
   if (fd < 0) return system_error(errno, "create " + temp.string());
   std::size_t written = 0;
   while (written < text.size()) {

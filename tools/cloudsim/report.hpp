@@ -15,6 +15,8 @@ namespace otagw::cloudsim {
 
 // Writes `text` to a temporary file beside `path`, fsyncs it and renames it
 // over `path`, so a reader sees the old file or the whole new one.
-[[nodiscard]] Expected<void> write_file_atomically(const std::filesystem::path& path, std::string_view text);
+// `mode`: the new file's permission bits (0600 for a file holding secrets).
+[[nodiscard]] Expected<void> write_file_atomically(const std::filesystem::path& path, std::string_view text,
+                                                  unsigned mode = 0644);
 
 }  // namespace otagw::cloudsim

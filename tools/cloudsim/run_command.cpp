@@ -220,7 +220,7 @@ class RunSession {
       co_return;
     }
     const auto config_file = work_.path / "gateway.yaml";
-    const auto written = write_file_atomically(config_file, rendered.text);
+    const auto written = write_file_atomically(config_file, rendered.text, 0600);  // it holds secrets
     if (!written) {
       fail("cannot write " + config_file.string() + ": " + written.error().message());
       co_return;
