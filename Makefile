@@ -3,6 +3,8 @@
 #   make test   installs missing Debian packages (as root), builds, runs ctest
 #   make fuzz   builds the libFuzzer targets (clang 14) and runs each for
 #               FUZZ_SECONDS (docs/fuzzing.md)
+#   make package  builds the two .debs (otagwd, otagw-cloudsim) from the
+#               release build into build/release/packages (docs/operations.md)
 # PRESET=dev|asan|release|ci picks the build (build/$(PRESET)).
 
 PRESET ?= dev
@@ -11,14 +13,15 @@ JOBS ?= $(shell nproc)
 # Debian 12 packages the build, the tests and the demo need.
 DEBIAN_PACKAGES := cmake ninja-build g++ pkg-config make openssl \
   libboost-dev libmosquitto-dev mosquitto mosquitto-dev libcurl4-openssl-dev libssl-dev \
-  libspdlog-dev nlohmann-json3-dev libyaml-cpp-dev libexpected-dev catch2 libsystemd-dev systemd
+  libspdlog-dev nlohmann-json3-dev libyaml-cpp-dev libexpected-dev catch2 libsystemd-dev systemd \
+  dpkg-dev file binutils
 
 # What `make fuzz` needs on top: clang 14 and its libFuzzer/ASan/UBSan
 # runtimes (a recommendation of clang-14 only, so named here).
 FUZZ_PACKAGES := clang-14 libclang-rt-14-dev
 FUZZ_SECONDS ?= 300
 
-.PHONY: all deps fuzz-deps configure build test fuzz demo install clean
+.PHONY: all deps fuzz-deps configure build test fuzz demo install package clean
 
 all: build
 
@@ -67,6 +70,12 @@ demo: build
 
 install: build
 	cmake --install build/$(PRESET)
+
+# The release build unless PRESET says otherwise (CI packages its ci build).
+package: PRESET = release
+package: build
+	cpack --config build/$(PRESET)/CPackConfig.cmake -B build/$(PRESET)/packages
+	@ls -l build/$(PRESET)/packages/*.deb
 
 clean:
 	rm -rf build

@@ -81,10 +81,18 @@ subdev::SweeperOptions sweeper_options(const config::Config& config, std::filesy
   options.jobs.max_image_bytes = config.ota.max_image_bytes;
   options.jobs.low_speed_timeout = std::chrono::seconds(config.ota.low_speed_timeout_s);
   options.jobs.download_retry_budget = std::chrono::seconds(config.ota.download_retry_s);
-  // Installed beside the daemon; OTAGW_PLUGIN_HOST points elsewhere (build
-  // trees, tests, the demo).
+  // Where the install put it relative to otagwd (any prefix); the variable
+  // OTAGW_PLUGIN_HOST points elsewhere (build trees, tests, the demo).
   const char* host = std::getenv("OTAGW_PLUGIN_HOST");
-  options.jobs.plugin_host = host != nullptr && *host != '\0' ? host : OTAGW_PLUGIN_HOST_DEFAULT;
+  if (host != nullptr && *host != '\0') {
+    options.jobs.plugin_host = host;
+  } else {
+    std::error_code ec;
+    const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+    options.jobs.plugin_host =
+        ec ? std::filesystem::path("/usr/libexec/otagw/otagw-plugin-host")
+           : (self.parent_path() / OTAGW_PLUGIN_HOST_FROM_DAEMON).lexically_normal();
+  }
   return options;
 }
 

@@ -49,15 +49,22 @@ Locations find_locations() {
     where.auth_plugin = OTAGW_MQTT_AUTH_BUILD_PATH;
     if (executable(OTAGW_PLUGIN_HOST_BUILD_PATH)) where.plugin_host = OTAGW_PLUGIN_HOST_BUILD_PATH;
   } else {
+    // Installed: the companions sit where the install put them relative to
+    // this program, whatever the prefix (/usr from the .deb, /usr/local, a
+    // DESTDIR tree).
+    const auto installed = [&self, &ec](const char* relative) {
+      return ec ? std::filesystem::path() : (self.parent_path() / relative).lexically_normal();
+    };
     const auto beside = ec ? std::filesystem::path() : self.parent_path() / "otagwd";
-    if (executable(beside)) {
+    if (const auto sbin = installed(OTAGWD_FROM_CLOUDSIM); executable(sbin)) {
+      where.otagwd = sbin;
+    } else if (executable(beside)) {
       where.otagwd = beside;
-    } else if (executable(OTAGWD_INSTALLED_PATH)) {
-      where.otagwd = OTAGWD_INSTALLED_PATH;
     } else {
       where.otagwd = search_path("otagwd");
     }
-    where.auth_plugin = OTAGW_MQTT_AUTH_INSTALLED_PATH;
+    where.auth_plugin = installed(OTAGW_MQTT_AUTH_FROM_CLOUDSIM);
+    if (const auto host = installed(OTAGW_PLUGIN_HOST_FROM_CLOUDSIM); executable(host)) where.plugin_host = host;
   }
   where.mosquitto = search_path("mosquitto");
   if (where.mosquitto.empty()) where.mosquitto = "/usr/sbin/mosquitto";
