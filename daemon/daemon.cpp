@@ -155,7 +155,7 @@ class Daemon::Impl {
     asio::post(io_, [this] {
       notifier_.ready();
       notifier_.start_watchdog([this] { return sweep_alive_; });
-      spdlog::info("otagwd started: gateway {}.{}, {} sub-device(s), broker {}:{}", config_.gateway.product_key,
+      spdlog::info("otagwd started: gateway {}/{}, {} sub-device(s), broker {}:{}", config_.gateway.product_key,
                    config_.gateway.device_name, config_.subdevices.size(), config_.mqtt.host, config_.mqtt.port);
     });
 

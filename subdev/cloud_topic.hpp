@@ -28,6 +28,8 @@ struct TopicMatch {
   std::string device_name;
 
   [[nodiscard]] std::string device_key() const { return product_key + "." + device_name; }
+  // How a person reads the device: logs, messages, docs ("PK/DN").
+  [[nodiscard]] std::string display_name() const { return product_key + "/" + device_name; }
 };
 
 // Exact level counts, no empty levels; the reply topics must be this

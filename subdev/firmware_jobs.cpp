@@ -203,13 +203,13 @@ asio::awaitable<std::optional<std::string>> FirmwareJobs::plugin_version(const S
 void FirmwareJobs::drop_withdrawn(const Subdevice& device, const ModuleSpec& module) {
   const auto record = journal_.load(device.key());
   if (!record || record->module != module.name || record->phase != JobPhase::downloading) return;
-  spdlog::info("sub-device {}: the cloud no longer offers {}: its staged download is dropped", device.key(),
+  spdlog::info("sub-device {}: the cloud no longer offers {}: its staged download is dropped", device.display_name(),
                record->target_version);
   journal_.remove(device.key());
 }
 
 asio::awaitable<void> FirmwareJobs::refuse(const Subdevice& device, const ModuleSpec& module, std::string why) {
-  spdlog::warn("sub-device {}: offer refused: {}", device.key(), log_text(why));
+  spdlog::warn("sub-device {}: offer refused: {}", device.display_name(), log_text(why));
   ProgressReporter progress(session_, rpc_, device.product_key, device.device_name, module.name);
   co_await progress.failed(FailureStep::upgrade_failed, std::move(why));
 }
@@ -225,7 +225,7 @@ asio::awaitable<void> FirmwareJobs::report_version(const Subdevice& device, cons
         std::chrono::duration_cast<std::chrono::milliseconds>(ProgressReporter::kFinalReportWait), asio::use_awaitable);
   }
   const auto ec = co_await session_.async_publish(topic, json_text(inform), 1, asio::use_awaitable);
-  if (ec) spdlog::warn("sub-device {}: version {} not reported: {}", device.key(), log_text(version), ec.message());
+  if (ec) spdlog::warn("sub-device {}: version {} not reported: {}", device.display_name(), log_text(version), ec.message());
 }
 
 asio::awaitable<std::optional<JobOutcome>> FirmwareJobs::finish_interrupted(const Subdevice& device,
@@ -234,7 +234,7 @@ asio::awaitable<std::optional<JobOutcome>> FirmwareJobs::finish_interrupted(cons
   if (!record || record->module != module.name) co_return std::nullopt;
   // Resumed when the cloud offers it again.
   if (record->phase == JobPhase::downloading) co_return std::nullopt;
-  spdlog::info("sub-device {}: resuming the job for {} interrupted in phase {}", device.key(),
+  spdlog::info("sub-device {}: resuming the job for {} interrupted in phase {}", device.display_name(),
                record->target_version, to_string(record->phase));
   ProgressReporter progress(session_, rpc_, device.product_key, device.device_name, module.name);
   // The image lay on disk while no daemon watched it: hashed again.
@@ -248,7 +248,7 @@ asio::awaitable<JobOutcome> FirmwareJobs::run(const Subdevice& device, const Mod
   // An offer this gateway refuses is no job and does not count below.
   Validation validation = validate(device, module, offer, options_);
   if (!validation.record) {
-    spdlog::warn("sub-device {}: offer of {} refused: {}", device.key(), offer.version, log_text(validation.why));
+    spdlog::warn("sub-device {}: offer of {} refused: {}", device.display_name(), offer.version, log_text(validation.why));
     ProgressReporter progress(session_, rpc_, device.product_key, device.device_name, module.name);
     co_await progress.failed(validation.step, validation.why);
     co_return JobOutcome::failed;
@@ -261,7 +261,7 @@ asio::awaitable<JobOutcome> FirmwareJobs::run(const Subdevice& device, const Mod
       // is told once per offer, and a new target starts afresh.
       const std::string why = "firmware " + target + " failed " + std::to_string(it->second.jobs) +
                               " jobs in a row on this device: not tried again until the offer changes";
-      spdlog::warn("sub-device {}: {}", device.key(), why);
+      spdlog::warn("sub-device {}: {}", device.display_name(), why);
       ProgressReporter progress(session_, rpc_, device.product_key, device.device_name, module.name);
       co_await progress.failed(FailureStep::upgrade_failed, why);
       co_return JobOutcome::failed;
@@ -299,7 +299,7 @@ asio::awaitable<JobOutcome> FirmwareJobs::run_job(const Subdevice& device, const
     co_await journal_failed(device, record, journaled, FailureStep::download_failed, progress);
     co_return JobOutcome::failed;
   }
-  spdlog::info("sub-device {}: firmware {} -> {} ({} file(s), {})", device.key(), record.previous_version,
+  spdlog::info("sub-device {}: firmware {} -> {} ({} file(s), {})", device.display_name(), record.previous_version,
                record.target_version, record.files.size(), record.sign_method);
 
   std::uint64_t total = 0;
@@ -319,7 +319,7 @@ asio::awaitable<JobOutcome> FirmwareJobs::run_job(const Subdevice& device, const
       std::filesystem::remove(path, ignored);
       std::filesystem::create_hard_link(cached, path, ignored);
       if (!ignored) {
-        spdlog::info("sub-device {}: {} already downloaded in this pass", device.key(), file.name);
+        spdlog::info("sub-device {}: {} already downloaded in this pass", device.display_name(), file.name);
         kept.push_back(file.name);
         done += file.size;
         continue;
@@ -329,7 +329,7 @@ asio::awaitable<JobOutcome> FirmwareJobs::run_job(const Subdevice& device, const
     const DownloadStatus status = co_await download_file(file, record, done, total, progress, requery, detail);
     if (status == DownloadStatus::interrupted) co_return JobOutcome::interrupted;
     if (status != DownloadStatus::complete) {
-      spdlog::warn("sub-device {}: download of {} failed: {}", device.key(), file.name, log_text(detail));
+      spdlog::warn("sub-device {}: download of {} failed: {}", device.display_name(), file.name, log_text(detail));
       const FailureStep step =
           status == DownloadStatus::digest_mismatch ? FailureStep::verification_failed : FailureStep::download_failed;
       co_await progress.failed(step, detail);
@@ -378,8 +378,8 @@ asio::awaitable<JobOutcome> FirmwareJobs::run_job(const Subdevice& device, const
 // what cannot go on (the cloud gets no local path), and the job's files go.
 asio::awaitable<void> FirmwareJobs::journal_failed(const Subdevice& device, const JobRecord& record,
                                                    std::error_code ec, FailureStep step, ProgressReporter& progress) {
-  spdlog::error("sub-device {}: cannot write the job journal {} (phase {}): {}", device.key(),
-                (journal_.job_dir(device.key()) / "job.json").string(), to_string(record.phase), ec.message());
+  spdlog::error("sub-device {}: cannot write the job journal {} (phase {}): {}", device.display_name(),
+                (journal_.job_dir(device.display_name()) / "job.json").string(), to_string(record.phase), ec.message());
   co_await progress.failed(step, "gateway cannot write its state: " + ec.message());
   journal_.remove(device.key());
 }
@@ -477,7 +477,7 @@ asio::awaitable<void> FirmwareJobs::end_job(const Subdevice& device, const Modul
   if (saved) {
     // Keeping the journal is the only record of the new version: the next
     // start resumes, finds the target on the device and saves again.
-    spdlog::error("sub-device {}: state not saved ({}); the job stays journaled", device.key(), saved.message());
+    spdlog::error("sub-device {}: state not saved ({}); the job stays journaled", device.display_name(), saved.message());
     co_return;
   }
   journal_.remove(device.key());
@@ -508,7 +508,7 @@ asio::awaitable<JobOutcome> FirmwareJobs::flash_verified(JobRecord record, const
     query.image_dir.clear();
     const auto version = co_await runner->version(query);
     if (version && *version == record.target_version) {
-      spdlog::info("sub-device {}: already at {} (flashed before the restart)", device.key(), log_text(*version));
+      spdlog::info("sub-device {}: already at {} (flashed before the restart)", device.display_name(), log_text(*version));
       co_await report_version(device, module, *version);
       co_await end_job(device, module, *version);
       co_return JobOutcome::installed;
@@ -516,7 +516,7 @@ asio::awaitable<JobOutcome> FirmwareJobs::flash_verified(JobRecord record, const
   }
   if (record.flash_attempts >= JobJournal::kMaxFlashAttempts) {
     const std::string why = "gave up after " + std::to_string(record.flash_attempts) + " interrupted flash attempts";
-    spdlog::error("sub-device {}: {}", device.key(), why);
+    spdlog::error("sub-device {}: {}", device.display_name(), why);
     co_await progress.failed(FailureStep::flashing_failed, why);
     journal_.remove(device.key());
     co_return JobOutcome::failed;
@@ -525,7 +525,7 @@ asio::awaitable<JobOutcome> FirmwareJobs::flash_verified(JobRecord record, const
   // shared through the cache are hashed again from disk.
   const auto mismatch = co_await mismatch_on_disk(record, std::move(kept));
   if (mismatch) {
-    spdlog::error("sub-device {}: kept image fails verification, not flashing: {}", device.key(), log_text(*mismatch));
+    spdlog::error("sub-device {}: kept image fails verification, not flashing: {}", device.display_name(), log_text(*mismatch));
     co_await progress.failed(FailureStep::verification_failed, "kept image damaged: " + *mismatch);
     std::error_code ignored;
     for (const JobFile& file : record.files) std::filesystem::remove(shared_image(file.sign), ignored);
@@ -540,12 +540,13 @@ asio::awaitable<JobOutcome> FirmwareJobs::flash_verified(JobRecord record, const
     co_return JobOutcome::failed;
   }
 
-  spdlog::info("sub-device {}: flashing {} with plugin '{}'", device.key(), record.target_version, module.plugin);
-  const std::string key = device.key();
-  auto on_progress = [key](int percent) { spdlog::debug("sub-device {}: flashing {} %", key, percent); };
+  spdlog::info("sub-device {}: flashing {} with plugin '{}'", device.display_name(), record.target_version, module.plugin);
+  auto on_progress = [name = device.display_name()](int percent) {
+    spdlog::debug("sub-device {}: flashing {} %", name, percent);
+  };
   const FlashOutcome outcome = co_await runner->flash(job, std::move(on_progress));
   if (!outcome.flashed) {
-    spdlog::warn("sub-device {}: flashing {} failed: {}", device.key(), record.target_version, log_text(outcome.detail));
+    spdlog::warn("sub-device {}: flashing {} failed: {}", device.display_name(), record.target_version, log_text(outcome.detail));
     co_await progress.failed(FailureStep::flashing_failed, "plugin '" + module.plugin + "': " + outcome.detail);
     journal_.remove(device.key());
     co_return JobOutcome::failed;
@@ -560,7 +561,7 @@ asio::awaitable<JobOutcome> FirmwareJobs::flash_verified(JobRecord record, const
     // The plugin said it flashed, the device says otherwise: never reported
     // as the target. What it runs is reported, so the platform knows.
     const std::string why = "device runs " + *runs + " after flashing " + record.target_version;
-    spdlog::warn("sub-device {}: {}", device.key(), log_text(why));
+    spdlog::warn("sub-device {}: {}", device.display_name(), log_text(why));
     co_await progress.failed(FailureStep::flashing_failed, why);
     co_await report_version(device, module, *runs);
     co_await end_job(device, module, *runs);
@@ -569,7 +570,7 @@ asio::awaitable<JobOutcome> FirmwareJobs::flash_verified(JobRecord record, const
   const std::string version = record.target_version;
   co_await report_version(device, module, version);
   co_await end_job(device, module, version);
-  spdlog::info("sub-device {}: now at {}", device.key(), log_text(version));
+  spdlog::info("sub-device {}: now at {}", device.display_name(), log_text(version));
   co_return JobOutcome::installed;
 }
 
@@ -586,7 +587,7 @@ asio::awaitable<std::optional<std::string>> FirmwareJobs::confirm_flash(PluginRu
     std::optional<std::string> told = co_await runner.version(query);
     const auto now = std::chrono::steady_clock::now();
     if (!told || *told == target || now >= deadline) co_return told;
-    spdlog::info("sub-device {}: reports {} after flashing {}; asking again", query.device_key(), log_text(*told),
+    spdlog::info("sub-device {}: reports {} after flashing {}; asking again", query.display_name(), log_text(*told),
                  target);
     asio::steady_timer timer(loop_, std::min<std::chrono::steady_clock::duration>(kConfirmInterval, deadline - now));
     boost::system::error_code ignored;

@@ -67,7 +67,7 @@ asio::awaitable<VisitResult> OtaChannel::visit(const Subdevice& device) {
       break;
     }
     if (subscribe_error_) {
-      spdlog::warn("sub-device {}: subscribing its OTA topics failed: {}", device.key(), subscribe_error_.message());
+      spdlog::warn("sub-device {}: subscribing its OTA topics failed: {}", device.display_name(), subscribe_error_.message());
       result.aborted = subscribe_error_ == transports::MqttErrc::subscribe_rejected
                            ? std::error_code{}
                            : make_error_code(SubdevErrc::connection_lost);
@@ -84,7 +84,7 @@ asio::awaitable<VisitResult> OtaChannel::visit(const Subdevice& device) {
     if (visit.offer && visit.offer->version == visit.reported_version) {
       // The device runs it already (the platform has not seen the inform
       // yet, or the job finished before a restart): nothing to flash.
-      spdlog::info("sub-device {}: offered {}, which it already runs: not flashing", device.key(),
+      spdlog::info("sub-device {}: offered {}, which it already runs: not flashing", device.display_name(),
                    visit.offer->version);
       visit.outcome = QueryOutcome::up_to_date;
       visit.offer.reset();
@@ -189,7 +189,7 @@ bool OtaChannel::is_active(const TopicMatch& topic) {
     return true;
   }
   if (drops_.admit()) {
-    spdlog::warn("sub-device {}: {} while its OTA channel is not active: dropped", log_text(topic.device_key()),
+    spdlog::warn("sub-device {}: {} while its OTA channel is not active: dropped", log_text(topic.display_name()),
                  to_string(topic.kind));
   }
   return false;
@@ -199,7 +199,7 @@ void OtaChannel::deliver(const TopicMatch& topic, FirmwareGetReply reply) {
   if (!is_active(topic)) return;
   if (waiting_ == nullptr || reply.envelope.id != waiting_id_) {
     if (drops_.admit()) {
-      spdlog::warn("sub-device {}: firmware/get reply with stale id {} dropped", active_->key(),
+      spdlog::warn("sub-device {}: firmware/get reply with stale id {} dropped", active_->display_name(),
                    log_text(reply.envelope.id));
     }
     return;
@@ -225,7 +225,7 @@ void OtaChannel::deliver(const TopicMatch& topic, UpgradePush push) {
                                         [&](const ModuleSpec& m) { return m.name == push.module; });
   if (!known_module) {
     if (drops_.admit()) {
-      spdlog::warn("sub-device {}: upgrade push for unknown module '{}' dropped", active_->key(),
+      spdlog::warn("sub-device {}: upgrade push for unknown module '{}' dropped", active_->display_name(),
                    log_text(push.module));
     }
     return;
@@ -246,7 +246,7 @@ void OtaChannel::deliver(const TopicMatch& topic, MalformedMessage message) {
   const bool unmatched = topic.kind == CloudTopic::firmware_get_reply && message.id != waiting_id_;
   if (waiting_ == nullptr || unmatched) {
     if (drops_.admit()) {
-      spdlog::warn("sub-device {}: unusable {} dropped ({}): {}", active_->key(), what,
+      spdlog::warn("sub-device {}: unusable {} dropped ({}): {}", active_->display_name(), what,
                    waiting_ == nullptr ? "no query waits" : message.id ? "stale id" : "no readable id",
                    message.error.message());
     }

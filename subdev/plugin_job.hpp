@@ -28,6 +28,8 @@ struct PluginJob {
 
   // "{pk}.{dn}", as in Subdevice::key(): the prefix of the plugin's log lines.
   [[nodiscard]] std::string device_key() const { return product_key + "." + device_name; }
+  // How a person reads the device: logs, messages, docs ("PK/DN").
+  [[nodiscard]] std::string display_name() const { return product_key + "/" + device_name; }
 };
 
 }  // namespace otagw::subdev

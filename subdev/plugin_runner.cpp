@@ -40,7 +40,7 @@ asio::awaitable<SupervisedExit> PluginRunner::run_recorded(const PluginJob& job,
   pid_t group = 0;
   run.on_spawned = [this, &group, &job, command](pid_t pid) {
     group = pid;
-    records_->started(pid, job.device_key(), command_name(command));
+    records_->started(pid, job.display_name(), command_name(command));
   };
   SupervisedExit ended = co_await run_supervised(loop_, std::move(run));
   // run_supervised returns once the child was reaped and its group killed.
@@ -67,7 +67,7 @@ SupervisedRun make_run(const config::PluginConfig& plugin, const std::filesystem
 }
 
 std::string log_prefix(const PluginJob& job, const config::PluginConfig& plugin) {
-  return job.device_key() + ": plugin " + plugin.name;
+  return job.display_name() + ": plugin " + plugin.name;
 }
 
 }  // namespace

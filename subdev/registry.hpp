@@ -26,7 +26,9 @@ struct Subdevice {
   std::vector<ModuleSpec> modules;  // in config order; at least one
 
   // "{pk}.{dn}": the platform's client id, and our key in state and logs.
-  [[nodiscard]] std::string key() const { return product_key + "." + device_name; }
+  [[nodiscard]] std::string key() const { return product_key + "." + device_name; }  // state and file names
+  // How a person reads the device: logs, messages, docs ("PK/DN").
+  [[nodiscard]] std::string display_name() const { return product_key + "/" + device_name; }
 };
 
 class Registry {

@@ -114,7 +114,7 @@ void Sweeper::record(const Subdevice& device, const VisitResult& visit, PassRepo
       case QueryOutcome::offer:
         ++report.offers;
         if (!module.job) {
-          spdlog::info("sub-device {}: {}firmware {} offered ({} bytes, {}{})", device.key(), label,
+          spdlog::info("sub-device {}: {}firmware {} offered ({} bytes, {}{})", device.display_name(), label,
                        module.offer->version, module.offer->total_size(),
                        transports::to_string(module.offer->sign_method), module.offer->is_diff ? ", delta" : "");
         } else {
@@ -123,12 +123,12 @@ void Sweeper::record(const Subdevice& device, const VisitResult& visit, PassRepo
         break;
       case QueryOutcome::no_reply:
         ++report.no_reply;
-        spdlog::warn("sub-device {}: {}no answer to firmware/get within {} s; moving on", device.key(), label,
+        spdlog::warn("sub-device {}: {}no answer to firmware/get within {} s; moving on", device.display_name(), label,
                      std::chrono::duration_cast<std::chrono::seconds>(options_.query_timeout).count());
         break;
       case QueryOutcome::failed:
         ++report.failed;
-        spdlog::warn("sub-device {}: {}query failed: {}", device.key(), label, module.detail);
+        spdlog::warn("sub-device {}: {}query failed: {}", device.display_name(), label, module.detail);
         break;
     }
     if (!summary.empty()) summary += "; ";
@@ -165,7 +165,7 @@ asio::awaitable<PassReport> Sweeper::run_pass(std::chrono::milliseconds reconnec
     while (next < window.size()) {
       if (stopping_) co_return report;
       if (session_.state() != transports::MqttState::connected) {
-        spdlog::info("sweep paused at {}: waiting for the cloud session", window[next]->key());
+        spdlog::info("sweep paused at {}: waiting for the cloud session", window[next]->display_name());
         const std::error_code reconnected =
             co_await session_.async_wait_connected(reconnect_wait, asio::use_awaitable);
         if (reconnected) {
@@ -193,7 +193,7 @@ asio::awaitable<PassReport> Sweeper::run_pass(std::chrono::milliseconds reconnec
         ++next;
         continue;
       }
-      spdlog::debug("sub-device {}: visiting", device.key());
+      spdlog::debug("sub-device {}: visiting", device.display_name());
       VisitResult visit = co_await channel_.visit(device);
       // After an internal error the marker stays for the next start to count,
       // and nothing of the broken visit is recorded.
@@ -201,7 +201,7 @@ asio::awaitable<PassReport> Sweeper::run_pass(std::chrono::milliseconds reconnec
       markers_.end(device.key());
       if (visit.aborted) {
         ++report.resumed;
-        spdlog::info("sub-device {}: visit abandoned ({}); resuming there after reconnect", device.key(),
+        spdlog::info("sub-device {}: visit abandoned ({}); resuming there after reconnect", device.display_name(),
                      visit.aborted.message());
         continue;
       }

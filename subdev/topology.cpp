@@ -107,7 +107,7 @@ asio::awaitable<void> Topology::send_split(std::span<const Subdevice* const> bat
       continue;
     }
     if (batch.size() == 1) {
-      spdlog::warn("sub-device {}: {} refused by the platform (code {}{}{})", batch.front()->key(), what, reply->code,
+      spdlog::warn("sub-device {}: {} refused by the platform (code {}{}{})", batch.front()->display_name(), what, reply->code,
                    reply->message.empty() ? "" : ": ", log_text(reply->message));
       outcome.refused[batch.front()] = reply->code;
       co_return;

@@ -29,6 +29,7 @@ constexpr auto kRunLimit = 15s;
 const std::string kHostile = "sub-hostile";  // gets the hostile input, visited first
 const std::string kGood = "sub-good";        // offered good(), must be upgraded
 const std::string kHostileKey = std::string(kSubProduct) + "." + kHostile;
+const std::string kHostileName = std::string(kSubProduct) + "/" + kHostile;  // how logs name it
 
 std::string tail(const std::string& log, std::size_t size = 4000) {
   return log.size() <= size ? log : "..." + log.substr(log.size() - size);
@@ -459,7 +460,7 @@ TEST_CASE("a device whose visit ended three starts in a row is skipped for one p
     bool logged = false;
     std::istringstream lines(p.daemon_log());
     for (std::string line; std::getline(lines, line);) {
-      logged = logged || (line.find(kHostileKey) != std::string::npos && line.find("skipped") != std::string::npos);
+      logged = logged || (line.find(kHostileName) != std::string::npos && line.find("skipped") != std::string::npos);
     }
     CHECK(logged);
   }

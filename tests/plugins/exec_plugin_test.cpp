@@ -73,7 +73,7 @@ TEST_CASE("a plugin exiting 3 fails the flash with 'exit 3'", "[integration]") {
   CHECK_FALSE(run.outcome.flashed);
   CHECK(run.outcome.detail == "exit 3");
   // stderr reaches the log at info level, prefixed with the device and plugin.
-  CHECK(log.text().find("[info] a1PK.sensor-1: plugin exit3: giving up") != std::string::npos);
+  CHECK(log.text().find("[info] a1PK/sensor-1: plugin exit3: giving up") != std::string::npos);
 }
 
 TEST_CASE("a plugin killed by SIGSEGV fails the flash", "[integration]") {
@@ -138,7 +138,7 @@ TEST_CASE("15 MB of stderr neither stalls the plugin nor floods the log", "[inte
   const auto text = log.text();
   CHECK(text.size() < 600 * 1024);
   CHECK(text.find("[line cut]") != std::string::npos);
-  CHECK(text.find("a1PK.sensor-1: plugin chatty: further stderr output not logged") != std::string::npos);
+  CHECK(text.find("a1PK/sensor-1: plugin chatty: further stderr output not logged") != std::string::npos);
 }
 
 TEST_CASE("a plugin that does not exist fails the flash with 'cannot start'", "[integration]") {

@@ -68,14 +68,14 @@ TEST_CASE("version lines", "[unit]") {
 
 TEST_CASE("OutputLog stops at its budget and says so once", "[unit]") {
   plugin_tests::LogCapture log;
-  OutputLog out("a1PK.dev: plugin p", "stderr", OutputLog::Level::info, 160);
+  OutputLog out("a1PK/dev: plugin p", "stderr", OutputLog::Level::info, 160);
   out.write("0123456789", false);  // 74 of 160
   out.write("\x1b[2J", true);      // 68 of 160, control characters masked
   out.write("0123456789", false);  // over: dropped, noted
   out.write("more", false);
   const auto text = log.text();
-  CHECK(text.find("a1PK.dev: plugin p: 0123456789") != std::string::npos);
-  CHECK(text.find("a1PK.dev: plugin p: ?[2J [line cut]") != std::string::npos);
+  CHECK(text.find("a1PK/dev: plugin p: 0123456789") != std::string::npos);
+  CHECK(text.find("a1PK/dev: plugin p: ?[2J [line cut]") != std::string::npos);
   CHECK(text.find("further stderr output not logged") != std::string::npos);
   CHECK(text.find("more") == std::string::npos);
 }

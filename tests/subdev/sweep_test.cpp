@@ -93,7 +93,7 @@ TEST_CASE("a device whose login is refused does not keep its batch offline", "[i
       CHECK(seen.at("queries").size() == 1);
     }
   }
-  CHECK(cloud.daemon_log().find("sub-device a1SubProd1.sub-0003: login refused") != std::string::npos);
+  CHECK(cloud.daemon_log().find("sub-device a1SubProd1/sub-0003: login refused") != std::string::npos);
 }
 
 TEST_CASE("a device the cloud never answers times out and the sweep moves on", "[integration][sweep]") {
@@ -106,7 +106,7 @@ TEST_CASE("a device the cloud never answers times out and the sweep moves on", "
   const auto report = cloud.stop_sim_and_report();
   CHECK(device_in(report, "sub-0002").at("queries").size() == 1);
   CHECK(device_in(report, "sub-0003").at("queries").size() == 1);
-  CHECK(cloud.daemon_log().find("a1SubProd1.sub-0001: no answer to firmware/get") != std::string::npos);
+  CHECK(cloud.daemon_log().find("a1SubProd1/sub-0001: no answer to firmware/get") != std::string::npos);
   CHECK(check_one_channel_at_a_time(cloud.ota_subscription_events()).empty());
 }
 
@@ -127,8 +127,8 @@ TEST_CASE("a push during the wait is taken as the device's offer", "[integration
   const auto report = cloud.stop_sim_and_report();
   CHECK(device_in(report, "sub-0001").at("pushes").get<int>() == 1);
   const auto log = cloud.daemon_log();
-  CHECK(log.find("a1SubProd1.sub-0001: firmware 1.0.0 -> 2.0.0") != std::string::npos);
-  CHECK(log.find("a1SubProd1.sub-0002: firmware 1.0.0 -> 3.0.0") != std::string::npos);
+  CHECK(log.find("a1SubProd1/sub-0001: firmware 1.0.0 -> 2.0.0") != std::string::npos);
+  CHECK(log.find("a1SubProd1/sub-0002: firmware 1.0.0 -> 3.0.0") != std::string::npos);
   CHECK(log.find("sub-0000: firmware") == std::string::npos);
   for (const char* name : {"sub-0001", "sub-0002"}) {
     INFO(name);
