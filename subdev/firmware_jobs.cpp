@@ -392,10 +392,14 @@ asio::awaitable<FirmwareJobs::DownloadStatus> FirmwareJobs::download_file(const 
   const auto deadline = std::chrono::steady_clock::now() + options_.download_retry_budget;
   std::string url = file.url;
   bool requeried = false;
+  const auto staging = journal_.image_dir(record.device_key) / file.name;
   for (;;) {
+    std::error_code none_yet;
+    std::uint64_t held = std::filesystem::file_size(staging, none_yet);
+    if (none_yet) held = 0;
     transports::DownloadRequest request;
     request.url = url;
-    request.file = journal_.image_dir(record.device_key) / file.name;
+    request.file = staging;
     request.expected_size = file.size;
     request.max_bytes = options_.max_image_bytes;
     request.digest = *transports::parse_digest_method(record.sign_method);
@@ -434,6 +438,11 @@ asio::awaitable<FirmwareJobs::DownloadStatus> FirmwareJobs::download_file(const 
       }
       co_return DownloadStatus::failed;
     }
+    // An attempt that added bytes found the server up and was cut off (a
+    // drop, a stall): the next one comes after the shortest delay again. A
+    // back-off doubling across such drops waited up to 30 s after each and
+    // spent the retry budget of a download that kept progressing.
+    if (result.restarted ? result.bytes > 0 : result.bytes > held) backoff.reset();
     const auto delay = backoff.next();
     if (!is_transient(ec, result.http_status) || std::chrono::steady_clock::now() + delay > deadline) {
       co_return DownloadStatus::failed;

@@ -4,8 +4,10 @@
 // Offsets are in bytes of the response body (after a Range: of the part sent).
 #include <chrono>
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace otagw::cloudsim {
 
@@ -14,6 +16,14 @@ struct FaultSpec {
   // `drop_times` requests after add_file/set_faults (<= 0: every request).
   std::optional<std::uint64_t> drop_at_byte;
   int drop_times = 1;
+  // Per request since add_file/set_faults: request i closes the connection
+  // after drop_schedule[i] body bytes (kNoAnswer: right after reading the
+  // request, before any answer); an offset at or past the end of the body
+  // sends it whole. While the list lasts it takes the place of drop_at_byte;
+  // requests past its end get drop_at_byte's treatment (counted from there).
+  // For in-process tests (not in scenario YAML).
+  static constexpr std::uint64_t kNoAnswer = std::numeric_limits<std::uint64_t>::max();
+  std::vector<std::uint64_t> drop_schedule;
   // Send `stall_at_byte` body bytes, then nothing for this long (the
   // connection stays open), then the rest.
   std::optional<std::chrono::milliseconds> stall_after_bytes_ms;

@@ -156,6 +156,11 @@ asio::awaitable<bool> respond(std::shared_ptr<ServerState> state, std::shared_pt
     answer.plan = error_plan(405);
   }
   const ResponsePlan& plan = answer.plan;
+  if (plan.no_answer) {
+    spdlog::debug("firmware server: {} {} range '{}' -> closed unanswered", std::string(request.method_string()),
+                  std::string(target), std::string(range));
+    co_return false;
+  }
   spdlog::debug("firmware server: {} {} range '{}' -> {}", std::string(request.method_string()), std::string(target),
                 std::string(range), plan.status);
 

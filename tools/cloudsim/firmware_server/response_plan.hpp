@@ -25,6 +25,7 @@ struct ResponsePlan {
   std::chrono::milliseconds stall_for{0};    // ... for this long
   std::uint64_t rate_bytes_per_s = 0;
   bool close_after = false;  // the connection cannot be reused after this answer
+  bool no_answer = false;    // close at once, without a status line (a scheduled drop before the answer)
 };
 
 // `drop_now`: this request is one of the first `drop_times`.

@@ -11,6 +11,7 @@ void ServedFiles::add(std::string url_path, std::filesystem::path file, FaultSpe
   entry.file = std::move(file);
   entry.faults = std::move(faults);
   entry.drops_done = 0;
+  entry.scheduled_done = 0;
 }
 
 void ServedFiles::set_faults(const std::string& url_path, FaultSpec faults) {
@@ -19,6 +20,7 @@ void ServedFiles::set_faults(const std::string& url_path, FaultSpec faults) {
   if (it == entries_.end()) throw std::invalid_argument("firmware server: no file at " + url_path);
   it->second.faults = std::move(faults);
   it->second.drops_done = 0;
+  it->second.scheduled_done = 0;
 }
 
 std::uint64_t ServedFiles::requests(const std::string& url_path) const {
@@ -45,6 +47,18 @@ ServedFiles::Answer ServedFiles::answer(std::string_view target, std::string_vie
   std::error_code ec;
   const auto size = std::filesystem::file_size(entry.file, ec);
   if (ec) return {error_plan(404), {}};
+  if (entry.scheduled_done < entry.faults.drop_schedule.size()) {
+    const std::uint64_t at = entry.faults.drop_schedule[entry.scheduled_done++];
+    FaultSpec faults = entry.faults;
+    faults.drop_at_byte.reset();
+    ResponsePlan plan = plan_response(faults, size, range_header, false);
+    if (at == FaultSpec::kNoAnswer) {
+      plan.no_answer = true;
+    } else if (at < plan.file_bytes) {
+      plan.drop_after = at;
+    }
+    return {std::move(plan), entry.file};
+  }
   const bool drop_now = entry.faults.drop_at_byte &&
                         (entry.faults.drop_times <= 0 || entry.drops_done < entry.faults.drop_times);
   if (drop_now) ++entry.drops_done;

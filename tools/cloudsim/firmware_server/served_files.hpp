@@ -41,6 +41,7 @@ class ServedFiles {
     FaultSpec faults;
     std::uint64_t requests = 0;
     int drops_done = 0;  // since the faults were set
+    std::size_t scheduled_done = 0;  // requests met by faults.drop_schedule since the faults were set
     std::vector<std::string> ranges;
   };
 
