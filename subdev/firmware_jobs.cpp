@@ -325,7 +325,10 @@ asio::awaitable<JobOutcome> FirmwareJobs::run_job(const Subdevice& device, const
     const DownloadStatus status = co_await download_file(file, record, done, total, progress, requery, detail);
     if (status == DownloadStatus::interrupted) co_return JobOutcome::interrupted;
     if (status != DownloadStatus::complete) {
-      spdlog::warn("sub-device {}: download of {} failed: {}", device.key(), file.name, log_text(detail));
+      // The staging file's path is for the log (a disk error names it), not
+      // for the cloud.
+      spdlog::warn("sub-device {}: download of {} to {} failed: {}", device.key(), file.name, path.string(),
+                   log_text(detail));
       const FailureStep step =
           status == DownloadStatus::digest_mismatch ? FailureStep::verification_failed : FailureStep::download_failed;
       co_await progress.failed(step, detail);
