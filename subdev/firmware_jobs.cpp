@@ -288,6 +288,11 @@ asio::awaitable<JobOutcome> FirmwareJobs::run_job(const Subdevice& device, const
   const auto previous = journal_.load(device.key());
   if (previous && !(previous->phase == JobPhase::downloading && same_package(*previous, record))) {
     journal_.remove(device.key());
+  } else if (!previous) {
+    // Staged bytes that no readable journal vouches for (its journal was
+    // moved aside as job.json.broken, which stays) are not resumed from.
+    std::error_code unvouched;
+    std::filesystem::remove_all(journal_.image_dir(device.key()), unvouched);
   }
   // (co_await results go to variables: g++ 12 miscompiles one in a condition.)
   const std::error_code journaled = co_await journal_.save(record, blocking_pool_);
