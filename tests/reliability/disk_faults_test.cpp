@@ -293,6 +293,52 @@ TEST_CASE("a read-only state_dir when the flashing journal entry is written: -4 
   CHECK(entries(tmpfs.seen(state / "jobs")).empty());
 }
 
+TEST_CASE("a resumed job whose flashing entry cannot be written counts as failed (--once exits 6) and the next start "
+          "completes it",
+          "[reliability][disk]") {
+  TempDir files("otagw-disk");
+  FirmwareHost host(files.path());
+  const auto image = host.add("img.bin", 30000);
+  const auto t0 = files.path() / "d0";
+  std::filesystem::create_directories(t0);
+  std::ofstream(t0 / "VERSION") << "1.0.0\n";
+  // The cloud no longer offers anything: only the resumed job tells.
+  CloudFixture cloud({gated_device("sub-0000", t0, "", 1)}, gated_options());
+  const auto state = cloud.dir() / "state";
+  TmpfsState tmpfs(state, "2m");
+  SKIP_WITHOUT_TMPFS(tmpfs);
+  const auto job_dir = state / "jobs" / kKey0;
+  std::filesystem::create_directories(tmpfs.seen(job_dir / "image"));
+  std::filesystem::copy_file(image.file, tmpfs.seen(job_dir / "image" / "image.bin"));
+  std::ofstream(tmpfs.seen(job_dir / "job.json")) << journal_for(host, image, kKey0, "flashing", 1).dump();
+
+  auto daemon = start_otagwd_inside(tmpfs, cloud);
+  REQUIRE(wait_until([&] { return std::filesystem::exists(t0 / "at-gate"); }, 30s));
+  REQUIRE(tmpfs.make_read_only() == 0);
+  REQUIRE(touch(t0 / "go"));
+  REQUIRE(daemon->wait_for_stderr("cannot write the job journal", 30s));
+  REQUIRE(tmpfs.make_writable() == 0);
+  const auto status = daemon->wait(60s);
+  const std::string log = daemon->stderr_text();
+  INFO(log);
+  CHECK(status == 6);
+  CHECK(log.find("0 job(s) installed, 1 job(s) failed") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(t0 / "flashes"));
+
+  // The journal outlived the failure (it could not be removed): the next
+  // start resumes the job on a writable disk and completes it.
+  auto second = start_otagwd_inside(tmpfs, cloud);
+  CHECK(second->wait(60s) == 0);
+  INFO(second->stderr_text());
+  const auto report = cloud.stop_sim_and_report();
+  const auto& dev = device_in(report, "sub-0000");
+  CHECK(desc_of_step(dev, "-4") == "gateway cannot write its state: Read-only file system");
+  CHECK(informs_of(dev).back() == "2.0.0");
+  CHECK(lines_in(t0 / "flashes") == 1);
+  CHECK(read(t0 / "images") == image.sha256 + "\n");
+  CHECK(entries(tmpfs.seen(state / "jobs")).empty());
+}
+
 TEST_CASE("a read-only state_dir when devices.json is saved after a flash: logged with the path and errno, the job "
           "stays journaled and the next start ends it without flashing again",
           "[reliability][disk]") {
