@@ -112,10 +112,6 @@ void Sweeper::record(const Subdevice& device, const VisitResult& visit, PassRepo
           spdlog::info("sub-device {}: {}firmware {} offered ({} bytes, {}{})", device.key(), label,
                        module.offer->version, module.offer->total_size(),
                        transports::to_string(module.offer->sign_method), module.offer->is_diff ? ", delta" : "");
-        } else if (*module.job == JobOutcome::installed) {
-          ++report.installed;
-        } else if (*module.job == JobOutcome::failed) {
-          ++report.jobs_failed;
         }
         break;
       case QueryOutcome::no_reply:
@@ -127,6 +123,13 @@ void Sweeper::record(const Subdevice& device, const VisitResult& visit, PassRepo
         ++report.failed;
         spdlog::warn("sub-device {}: {}query failed: {}", device.key(), label, module.detail);
         break;
+    }
+    // Whatever the query answered after it: a job resumed at the start of
+    // the visit counts too.
+    if (module.job == JobOutcome::installed) {
+      ++report.installed;
+    } else if (module.job == JobOutcome::failed) {
+      ++report.jobs_failed;
     }
     if (!summary.empty()) summary += "; ";
     summary += label + std::string(to_string(module.outcome));
