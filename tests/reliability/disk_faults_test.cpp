@@ -105,6 +105,21 @@ std::vector<std::string> entries(const std::filesystem::path& dir) {
   return names;
 }
 
+// True once every thread of `pid` is stopped (SIGSTOP is delivered after
+// kill() returns: a thread may still be writing).
+bool all_threads_stopped(pid_t pid) {
+  std::error_code ec;
+  bool any = false;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec)) {
+    const std::string stat = read(task.path() / "stat");
+    const auto state = stat.rfind(") ");
+    if (state == std::string::npos || state + 2 >= stat.size()) return false;
+    if (stat[state + 2] != 'T' && stat[state + 2] != 't') return false;
+    any = true;
+  }
+  return any && !ec;
+}
+
 // The first line of `log` that holds `needle` ("" when none).
 std::string line_with(const std::string& log, const std::string& needle) {
   const auto at = log.find(needle);
@@ -200,6 +215,7 @@ TEST_CASE("disk full when the verified journal entry is written: -4 logged with 
   // of the image needs: the download completes, the next journal entry (a
   // new file beside the old, renamed over it) finds no page.
   daemon->signal(SIGSTOP);
+  REQUIRE(wait_until([&] { return all_threads_stopped(daemon->pid()); }, 10s));
   struct stat staged {};
   REQUIRE(::stat(staging.c_str(), &staged) == 0);
   REQUIRE(static_cast<std::uint64_t>(staged.st_size) < big.size);
