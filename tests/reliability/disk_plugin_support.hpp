@@ -91,7 +91,9 @@ class TmpfsState {
   int make_writable() const { return shell("umount -l \"" + mount_dir_.string() + "\""); }
   // A new size for the tmpfs ("2m").
   int resize(const std::string& size) const {
-    return shell("mount -o remount,size=" + size + " \"" + mount_dir_.string() + "\"");
+    // (-t and the source spelled out: without them mount(8) fails to
+    // remount in a user namespace of a user other than root.)
+    return shell("mount -t tmpfs -o remount,size=" + size + " tmpfs \"" + mount_dir_.string() + "\"");
   }
 
   // Free bytes of the tmpfs.
