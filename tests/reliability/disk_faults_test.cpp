@@ -120,6 +120,24 @@ bool all_threads_stopped(pid_t pid) {
   return any && !ec;
 }
 
+// A full or a read-only state_dir, made and undone while otagwd runs.
+struct DiskFault {
+  std::string name;
+  std::string errno_text;
+  bool read_only;
+};
+const DiskFault kFull{"full", "No space left on device", false};
+const DiskFault kReadOnly{"read-only", "Read-only file system", true};
+
+int make(const TmpfsState& tmpfs, const DiskFault& fault) {
+  return fault.read_only ? tmpfs.make_read_only() : tmpfs.fill();
+}
+int undo(const TmpfsState& tmpfs, const DiskFault& fault) {
+  if (fault.read_only) return tmpfs.make_writable();
+  tmpfs.unfill();
+  return 0;
+}
+
 // The first line of `log` that holds `needle` ("" when none).
 std::string line_with(const std::string& log, const std::string& needle) {
   const auto at = log.find(needle);
@@ -221,20 +239,12 @@ TEST_CASE("disk full when the verified journal entry is written: -4 logged with 
   REQUIRE(static_cast<std::uint64_t>(staged.st_size) < big.size);
   const std::uint64_t block = tmpfs.block_size();
   const std::uint64_t need = (big.size + block - 1) / block * block - static_cast<std::uint64_t>(staged.st_blocks) * 512;
-  const std::uint64_t free = tmpfs.free_bytes();
-  REQUIRE(free > need);
-  const auto fill = tmpfs.seen(state / "fill");
-  {
-    const int fd = ::open(fill.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
-    REQUIRE(fd >= 0);
-    CHECK(::posix_fallocate(fd, 0, static_cast<off_t>(free - need)) == 0);
-    ::close(fd);
-  }
+  REQUIRE(tmpfs.fill_leaving(need) == 0);
   CHECK(tmpfs.free_bytes() == need);
   daemon->signal(SIGCONT);
 
   REQUIRE(daemon->wait_for_stderr("cannot write the job journal", 30s));
-  std::filesystem::remove(fill);  // space returns
+  tmpfs.unfill();  // space returns
   const auto status = daemon->wait(60s);
   const std::string log = daemon->stderr_text();
   INFO(log);
@@ -258,9 +268,11 @@ TEST_CASE("disk full when the verified journal entry is written: -4 logged with 
   CHECK(entries(tmpfs.seen(state / "jobs")).empty());
 }
 
-TEST_CASE("a read-only state_dir when the flashing journal entry is written: -4 logged with the journal's path and "
-          "errno, not flashed until the disk takes writes again",
+TEST_CASE("a full or read-only state_dir when the flashing journal entry is written: -4 logged with the journal's "
+          "path and errno, not flashed until the disk takes writes again",
           "[reliability][disk]") {
+  const DiskFault fault = GENERATE(kFull, kReadOnly);
+  INFO("state_dir " << fault.name);
   TempDir files("otagw-disk");
   FirmwareHost host(files.path());
   const auto image = host.add("img.bin", 30000);
@@ -286,21 +298,21 @@ TEST_CASE("a read-only state_dir when the flashing journal entry is written: -4 
 
   auto daemon = start_otagwd_inside(tmpfs, cloud);
   REQUIRE(wait_until([&] { return std::filesystem::exists(t0 / "at-gate"); }, 30s));
-  REQUIRE(tmpfs.make_read_only() == 0);
+  REQUIRE(make(tmpfs, fault) == 0);
   REQUIRE(touch(t0 / "go"));
   REQUIRE(daemon->wait_for_stderr("cannot write the job journal", 30s));
   CHECK_FALSE(std::filesystem::exists(t0 / "flashes"));  // not flashed without its journal entry
-  REQUIRE(tmpfs.make_writable() == 0);
+  REQUIRE(undo(tmpfs, fault) == 0);
 
   const auto status = daemon->wait(60s);
   const std::string log = daemon->stderr_text();
   INFO(log);
   CHECK(status == 0);  // the same visit's fresh job installed it
   CHECK(log.find("cannot write the job journal " + (job_dir / "job.json").string() +
-                 " (phase flashing): Read-only file system") != std::string::npos);
+                 " (phase flashing): " + fault.errno_text) != std::string::npos);
   const auto report = cloud.stop_sim_and_report();
   const auto& dev = device_in(report, "sub-0000");
-  CHECK(desc_of_step(dev, "-4") == "gateway cannot write its state: Read-only file system");
+  CHECK(desc_of_step(dev, "-4") == "gateway cannot write its state: " + fault.errno_text);
   CHECK(steps_of(dev).back() == "100");
   CHECK(informs_of(dev).back() == "2.0.0");
   CHECK(lines_in(t0 / "flashes") == 1);
@@ -355,9 +367,11 @@ TEST_CASE("a resumed job whose flashing entry cannot be written counts as failed
   CHECK(entries(tmpfs.seen(state / "jobs")).empty());
 }
 
-TEST_CASE("a read-only state_dir when devices.json is saved after a flash: logged with the path and errno, the job "
-          "stays journaled and the next start ends it without flashing again",
+TEST_CASE("a full or read-only state_dir when devices.json is saved after a flash: logged with the path and errno, "
+          "the job stays journaled and the next start ends it without flashing again",
           "[reliability][disk]") {
+  const DiskFault fault = GENERATE(kFull, kReadOnly);
+  INFO("state_dir " << fault.name);
   TempDir files("otagw-disk");
   FirmwareHost host(files.path());
   const auto image = host.add("img.bin", 30000);
@@ -376,15 +390,15 @@ TEST_CASE("a read-only state_dir when devices.json is saved after a flash: logge
   auto daemon = start_otagwd_inside(tmpfs, cloud);
   REQUIRE(wait_until([&] { return std::filesystem::exists(t0 / "at-gate"); }, 30s));
   REQUIRE(lines_in(t0 / "completed") == 1);
-  REQUIRE(tmpfs.make_read_only() == 0);
+  REQUIRE(make(tmpfs, fault) == 0);
   REQUIRE(touch(t0 / "go"));
   REQUIRE(daemon->wait_for_stderr("cannot save device state", 30s));
-  REQUIRE(tmpfs.make_writable() == 0);
+  REQUIRE(undo(tmpfs, fault) == 0);
   const auto status = daemon->wait(60s);
   const std::string log = daemon->stderr_text();
   INFO(log);
   CHECK(status == 0);
-  CHECK(log.find("cannot save device state to " + (state / "devices.json").string() + ": Read-only file system") !=
+  CHECK(log.find("cannot save device state to " + (state / "devices.json").string() + ": " + fault.errno_text) !=
         std::string::npos);
   // The journal is the only record of the flash until the state is saved.
   CHECK(std::filesystem::exists(tmpfs.seen(state / "jobs" / kKey0 / "job.json")));

@@ -3,10 +3,12 @@
 // plugin_faults_test.cpp): a state_dir on a small tmpfs of its own (a real
 // full or read-only file system, as root or not), otagwd started inside its
 // mount namespace, and looks at /proc for processes a plugin left behind.
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -96,6 +98,25 @@ class TmpfsState {
     return shell("mount -t tmpfs -o remount,size=" + size + " tmpfs \"" + mount_dir_.string() + "\"");
   }
 
+  // Full from now on: a file (written from this process, through the
+  // holder's view of the mount) takes every free block. 0 when done.
+  int fill() const { return fill_leaving(0); }
+  // Full but for `left` bytes (a multiple of block_size()).
+  int fill_leaving(std::uint64_t left) const {
+    const std::uint64_t free = free_bytes();
+    if (free < left) return -1;
+    const int fd = ::open(seen(mount_dir_ / kFill).c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) return errno;
+    const int rc = free == left ? 0 : ::posix_fallocate(fd, 0, static_cast<off_t>(free - left));
+    ::close(fd);
+    return rc;
+  }
+  // The space back.
+  void unfill() const {
+    std::error_code ignored;
+    std::filesystem::remove(seen(mount_dir_ / kFill), ignored);
+  }
+
   // Free bytes of the tmpfs.
   [[nodiscard]] std::uint64_t free_bytes() const {
     struct statvfs fs {};
@@ -111,6 +132,7 @@ class TmpfsState {
  private:
   static constexpr const char* kUnshare = "/usr/bin/unshare";
   static constexpr const char* kNsenter = "/usr/bin/nsenter";
+  static constexpr const char* kFill = "fill";
   std::filesystem::path mount_dir_;
   std::unique_ptr<test_support::ChildProcess> holder_;
   std::string why_not_;
