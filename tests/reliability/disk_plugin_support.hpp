@@ -40,7 +40,9 @@ class TmpfsState {
       return;
     }
     std::filesystem::create_directories(mount_dir);
-    const std::string script = "mount -t tmpfs -o size=" + size + " tmpfs \"$0\" || exit 99\necho mounted\nexec sleep 3600";
+    // huge=never: blocks of the page size, which the tests count.
+    const std::string script =
+        "mount -t tmpfs -o size=" + size + ",huge=never tmpfs \"$0\" || exit 99\necho mounted\nexec sleep 3600";
     holder_ = std::make_unique<test_support::ChildProcess>(
         std::vector<std::string>{kUnshare, "-rm", "/bin/sh", "-c", script, mount_dir.string()},
         mount_dir.parent_path());
