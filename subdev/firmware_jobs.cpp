@@ -292,6 +292,11 @@ asio::awaitable<JobOutcome> FirmwareJobs::run_job(const Subdevice& device, const
   const auto previous = journal_.load(device.key());
   if (previous && !(previous->phase == JobPhase::downloading && same_package(*previous, record))) {
     journal_.remove(device.key());
+  } else if (!previous) {
+    // Staged bytes that no readable journal vouches for (its journal was
+    // moved aside as job.json.broken, which stays) are not resumed from.
+    std::error_code unvouched;
+    std::filesystem::remove_all(journal_.image_dir(device.key()), unvouched);
   }
   // (co_await results go to variables: g++ 12 miscompiles one in a condition.)
   const std::error_code journaled = co_await journal_.save(record, blocking_pool_);
@@ -329,7 +334,10 @@ asio::awaitable<JobOutcome> FirmwareJobs::run_job(const Subdevice& device, const
     const DownloadStatus status = co_await download_file(file, record, done, total, progress, requery, detail);
     if (status == DownloadStatus::interrupted) co_return JobOutcome::interrupted;
     if (status != DownloadStatus::complete) {
-      spdlog::warn("sub-device {}: download of {} failed: {}", device.display_name(), file.name, log_text(detail));
+      // The staging file's path is for the log (a disk error names it), not
+      // for the cloud.
+      spdlog::warn("sub-device {}: download of {} to {} failed: {}", device.display_name(), file.name, path.string(),
+                   log_text(detail));
       const FailureStep step =
           status == DownloadStatus::digest_mismatch ? FailureStep::verification_failed : FailureStep::download_failed;
       co_await progress.failed(step, detail);
