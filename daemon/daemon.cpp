@@ -73,6 +73,7 @@ subdev::SweeperOptions sweeper_options(const config::Config& config, std::filesy
   options.sweep_interval = std::chrono::seconds(config.ota.sweep_interval_s);
   options.max_publish_per_s = config.mqtt.max_publish_per_s;
   options.plugins = config.plugins;
+  options.jobs.runtime_dir = runtime_dir;
   options.runtime_dir = std::move(runtime_dir);
   options.jobs.state_dir = config.ota.state_dir;
   options.jobs.allow_http = config.ota.allow_http;

@@ -116,7 +116,7 @@ FirmwareJobs::FirmwareJobs(asio::any_io_executor loop, asio::any_io_executor blo
       options_(std::move(options)),
       downloader_(loop, blocking_pool),
       journal_(options_.state_dir / "jobs"),
-      plugin_runs_(options_.state_dir / "plugin-runs") {
+      plugin_runs_((options_.runtime_dir.empty() ? options_.state_dir : options_.runtime_dir) / "plugin-runs") {
   // Start-up, with state_dir locked and before any plugin runs: what an
   // earlier daemon's plugins left running must not touch a device again.
   plugin_runs_.end_orphans();
@@ -387,7 +387,7 @@ asio::awaitable<JobOutcome> FirmwareJobs::run_job(const Subdevice& device, const
 asio::awaitable<void> FirmwareJobs::journal_failed(const Subdevice& device, const JobRecord& record,
                                                    std::error_code ec, FailureStep step, ProgressReporter& progress) {
   spdlog::error("sub-device {}: cannot write the job journal {} (phase {}): {}", device.display_name(),
-                (journal_.job_dir(device.display_name()) / "job.json").string(), to_string(record.phase), ec.message());
+                (journal_.job_dir(device.key()) / "job.json").string(), to_string(record.phase), ec.message());
   co_await progress.failed(step, "gateway cannot write its state: " + ec.message());
   journal_.remove(device.key());
 }

@@ -44,6 +44,9 @@ struct FirmwareJobsOptions {
   std::chrono::seconds low_speed_timeout{30};
   std::chrono::seconds download_retry_budget{300};
   std::filesystem::path plugin_host;  // otagw-plugin-host, for library plugins
+  // ota.runtime_dir (per boot: /run/otagw under the unit): where running
+  // plugins are recorded. "" = state_dir.
+  std::filesystem::path runtime_dir;
 };
 
 enum class JobOutcome {

@@ -2,7 +2,8 @@
 // Which plugin processes a daemon left running when it died, so that the next
 // start can end them before it touches the same devices again.
 //
-// Each plugin run is recorded while it lasts: state_dir/plugin-runs/<pgid>.json
+// Each plugin run is recorded while it lasts: runtime_dir/plugin-runs/<pgid>.json
+// (ota.runtime_dir: /run/otagw under the unit, else state_dir/run)
 // names the device, the command, the process group (the plugin's pid), the
 // leader's start time (/proc/<pid>/stat, clock ticks since boot) and the
 // boot id. A plugin's leader dies with the daemon (PR_SET_PDEATHSIG), but

@@ -2,7 +2,7 @@
 // otagwd as a process, killed -9 while a plugin flashes. The plugin's own
 // process dies with the daemon (PR_SET_PDEATHSIG); what it started in its
 // process group lives on until the restarted daemon, which recorded the run
-// in state_dir/plugin-runs, ends it before it flashes that device again.
+// in runtime_dir/plugin-runs, ends it before it flashes that device again.
 #include <catch2/catch.hpp>
 
 #include <signal.h>
@@ -119,7 +119,7 @@ TEST_CASE("a plugin orphaned by a killed daemon is ended before its device is fl
   const pid_t plugin = pid_in(target / "first_flash.pid");
   const pid_t worker = pid_in(target / "worker.pid");
   REQUIRE(alive(plugin));
-  const auto runs = cloud.dir() / "state" / "plugin-runs";
+  const auto runs = cloud.dir() / "state" / "run" / "plugin-runs";  // ota.runtime_dir's default outside systemd
   CHECK(files_in(runs) == 1);  // the flash is recorded while it runs
   cloud.kill_daemon();
   INFO(first.stderr_text());
@@ -146,7 +146,7 @@ TEST_CASE("a plugin-run record naming another process, another boot or garbage e
   otagw::test_support::TempDir files("otagw-orphan");
   const auto target = files.path() / "dev0";
   CloudFixture cloud({lingering_device("sub-0000", target, "")}, lingering_options());
-  const auto runs = cloud.dir() / "state" / "plugin-runs";
+  const auto runs = cloud.dir() / "state" / "run" / "plugin-runs";
   // A pid reused by a process that is not the recorded one (its start time
   // differs), a record of an earlier boot, and a file that is no record.
   Bystander reused_pid, earlier_boot;
