@@ -79,9 +79,9 @@ TEST_CASE("200 service passes with a firmware job each: otagwd's open fds and RS
 #ifdef OTAGW_SOAK_ASAN
   // The daemon inherits this: a small quarantine, so RSS tells leaks, not ASan's cache.
   const char* asan = std::getenv("ASAN_OPTIONS");
-  const std::string options = std::string(asan != nullptr ? asan : "") + (asan != nullptr && *asan ? ":" : "") +
-                              "quarantine_size_mb=1";
-  ::setenv("ASAN_OPTIONS", options.c_str(), 1);
+  const std::string asan_options = std::string(asan != nullptr ? asan : "") +
+                                   (asan != nullptr && *asan ? ":" : "") + "quarantine_size_mb=1";
+  ::setenv("ASAN_OPTIONS", asan_options.c_str(), 1);
 #endif
   otagw::test_support::TempDir files("otagw-rel-soak");
   FirmwareHost host(files.path());
