@@ -210,7 +210,7 @@ void FirmwareJobs::drop_withdrawn(const Subdevice& device, const ModuleSpec& mod
 
 asio::awaitable<void> FirmwareJobs::refuse(const Subdevice& device, const ModuleSpec& module, std::string why) {
   spdlog::warn("sub-device {}: offer refused: {}", device.display_name(), log_text(why));
-  ProgressReporter progress(session_, rpc_, device.product_key, device.device_name, module.name);
+  ProgressReporter progress(session_, rpc_, device.product_key, device.device_name, module.name, &online_gate_);
   co_await progress.failed(FailureStep::upgrade_failed, std::move(why));
 }
 
@@ -220,10 +220,11 @@ asio::awaitable<void> FirmwareJobs::report_version(const Subdevice& device, cons
   if (!module.name.empty()) params["module"] = module.name;
   const nlohmann::json inform = {{"id", rpc_.next_id()}, {"params", std::move(params)}};
   const auto topic = topics::ota_inform(device.product_key, device.device_name);
-  if (session_.state() != transports::MqttState::connected) {
-    (void)co_await session_.async_wait_connected(
-        std::chrono::duration_cast<std::chrono::milliseconds>(ProgressReporter::kFinalReportWait), asio::use_awaitable);
-  }
+  // After a reconnect the device is logged in again first: the platform
+  // drops the inform of a sub-device it holds offline.
+  (void)co_await ready_to_publish(
+      session_, &online_gate_,
+      std::chrono::duration_cast<std::chrono::milliseconds>(ProgressReporter::kFinalReportWait));
   const auto ec = co_await session_.async_publish(topic, json_text(inform), 1, asio::use_awaitable);
   if (ec) spdlog::warn("sub-device {}: version {} not reported: {}", device.display_name(), log_text(version), ec.message());
 }
@@ -236,7 +237,7 @@ asio::awaitable<std::optional<JobOutcome>> FirmwareJobs::finish_interrupted(cons
   if (record->phase == JobPhase::downloading) co_return std::nullopt;
   spdlog::info("sub-device {}: resuming the job for {} interrupted in phase {}", device.display_name(),
                record->target_version, to_string(record->phase));
-  ProgressReporter progress(session_, rpc_, device.product_key, device.device_name, module.name);
+  ProgressReporter progress(session_, rpc_, device.product_key, device.device_name, module.name, &online_gate_);
   // The image lay on disk while no daemon watched it: hashed again.
   std::vector<std::string> kept;
   for (const JobFile& file : record->files) kept.push_back(file.name);
@@ -249,7 +250,7 @@ asio::awaitable<JobOutcome> FirmwareJobs::run(const Subdevice& device, const Mod
   Validation validation = validate(device, module, offer, options_);
   if (!validation.record) {
     spdlog::warn("sub-device {}: offer of {} refused: {}", device.display_name(), offer.version, log_text(validation.why));
-    ProgressReporter progress(session_, rpc_, device.product_key, device.device_name, module.name);
+    ProgressReporter progress(session_, rpc_, device.product_key, device.device_name, module.name, &online_gate_);
     co_await progress.failed(validation.step, validation.why);
     co_return JobOutcome::failed;
   }
@@ -262,7 +263,7 @@ asio::awaitable<JobOutcome> FirmwareJobs::run(const Subdevice& device, const Mod
       const std::string why = "firmware " + target + " failed " + std::to_string(it->second.jobs) +
                               " jobs in a row on this device: not tried again until the offer changes";
       spdlog::warn("sub-device {}: {}", device.display_name(), why);
-      ProgressReporter progress(session_, rpc_, device.product_key, device.device_name, module.name);
+      ProgressReporter progress(session_, rpc_, device.product_key, device.device_name, module.name, &online_gate_);
       co_await progress.failed(FailureStep::upgrade_failed, why);
       co_return JobOutcome::failed;
     }
@@ -284,7 +285,7 @@ asio::awaitable<JobOutcome> FirmwareJobs::run(const Subdevice& device, const Mod
 
 asio::awaitable<JobOutcome> FirmwareJobs::run_job(const Subdevice& device, const ModuleSpec& module, JobRecord record,
                                                   Requery requery) {
-  ProgressReporter progress(session_, rpc_, device.product_key, device.device_name, module.name);
+  ProgressReporter progress(session_, rpc_, device.product_key, device.device_name, module.name, &online_gate_);
   if (stopping_) co_return JobOutcome::interrupted;
 
   // A journaled download of the same package keeps its bytes; anything else

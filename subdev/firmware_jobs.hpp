@@ -94,6 +94,10 @@ class FirmwareJobs {
   // The device's version as its plugin tells it, or nullopt.
   asio::awaitable<std::optional<std::string>> plugin_version(const Subdevice& device, const ModuleSpec& module);
 
+  // What a job's reports wait for after a reconnect (the sweep's online set
+  // logged in again); without it, the session alone.
+  void set_online_gate(OnlineGate gate) { online_gate_ = std::move(gate); }
+
   // The pass is over: images kept for identical offers are dropped.
   void end_pass();
 
@@ -142,6 +146,7 @@ class FirmwareJobs {
   JobJournal journal_;
   PluginRunRecords plugin_runs_;  // before runners_: they hold a pointer to it
   std::map<std::string, std::unique_ptr<PluginRunner>> runners_;  // by plugin name
+  OnlineGate online_gate_;
   int flashing_ = 0;
   bool stopping_ = false;
 };

@@ -13,10 +13,29 @@ constexpr std::chrono::seconds kMinInterval{1};
 
 }  // namespace
 
+asio::awaitable<bool> ready_to_publish(transports::MqttSession& session, const OnlineGate* gate,
+                                       std::chrono::milliseconds within) {
+  const auto deadline = std::chrono::steady_clock::now() + within;
+  for (;;) {
+    if (session.state() != transports::MqttState::connected) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) co_return false;
+      const auto ec = co_await session.async_wait_connected(left, asio::use_awaitable);
+      if (ec) co_return false;
+    }
+    if (gate == nullptr || !gate->current || !gate->ensure || gate->current()) co_return true;
+    const bool logged_in = co_await gate->ensure();
+    // Not logged in while still connected (a refused subscription): the
+    // publish goes out as before rather than waiting for ever.
+    if (logged_in || session.state() == transports::MqttState::connected) co_return true;
+  }
+}
+
 ProgressReporter::ProgressReporter(transports::MqttSession& session, CloudRpc& rpc, std::string product_key,
-                                   std::string device_name, std::string module)
+                                   std::string device_name, std::string module, const OnlineGate* gate)
     : session_(session),
       rpc_(rpc),
+      gate_(gate),
       topic_(topics::ota_progress(product_key, device_name)),
       module_(std::move(module)) {}
 
@@ -36,19 +55,18 @@ void ProgressReporter::on_download_progress(std::uint64_t done, std::uint64_t to
   const auto now = std::chrono::steady_clock::now();
   if (step < 1 || step < last_step_ + kStepGranularity || now - last_sent_ < kMinInterval) return;
   if (session_.state() != transports::MqttState::connected) return;
+  if (gate_ != nullptr && gate_->current && !gate_->current()) return;
   last_step_ = step;
   last_sent_ = now;
   publish_now(step, "downloading");
 }
 
 asio::awaitable<void> ProgressReporter::publish_final(int step, std::string desc) {
-  if (session_.state() != transports::MqttState::connected) {
-    const auto ec = co_await session_.async_wait_connected(
-        std::chrono::duration_cast<std::chrono::milliseconds>(kFinalReportWait), asio::use_awaitable);
-    if (ec) {
-      spdlog::warn("{}: step {} not reported: {}", topic_, step, ec.message());
-      co_return;
-    }
+  const bool ready = co_await ready_to_publish(
+      session_, gate_, std::chrono::duration_cast<std::chrono::milliseconds>(kFinalReportWait));
+  if (!ready) {
+    spdlog::warn("{}: step {} not reported: no connection to the cloud", topic_, step);
+    co_return;
   }
   nlohmann::json params = {{"step", std::to_string(step)}, {"desc", desc}};
   if (!module_.empty()) params["module"] = module_;

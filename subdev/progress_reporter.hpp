@@ -9,6 +9,7 @@
 // for the session to come back, so a lost connection does not lose them.
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "subdev/cloud_rpc.hpp"
@@ -16,6 +17,20 @@
 #include "transports/mqtt_session.hpp"
 
 namespace otagw::subdev {
+
+// What a job's publish for its sub-device waits for besides the session: the
+// sweep's online set logged in again on the current connection (after a
+// reconnect the platform holds every sub-device offline and drops its
+// messages until then). Both set, or the gate is open.
+struct OnlineGate {
+  std::function<bool()> current;                  // logged in on this connection
+  std::function<asio::awaitable<bool>()> ensure;  // logs it in; false: not done (the session dropped)
+};
+
+// Waits (at most `within`) until the session is connected and `gate` (may be
+// null) logged in on it. False when the session did not come back in time.
+asio::awaitable<bool> ready_to_publish(transports::MqttSession& session, const OnlineGate* gate,
+                                       std::chrono::milliseconds within);
 
 enum class FailureStep : int {
   upgrade_failed = -1,
@@ -26,10 +41,13 @@ enum class FailureStep : int {
 
 class ProgressReporter {
  public:
+  // `gate` (may be null) outlives the reporter.
   ProgressReporter(transports::MqttSession& session, CloudRpc& rpc, std::string product_key, std::string device_name,
-                   std::string module);
+                   std::string module, const OnlineGate* gate = nullptr);
 
-  // Bytes received so far; publishes when due. Never blocks.
+  // Bytes received so far; publishes when due. Never blocks: dropped while
+  // the session is down or the gate not logged in again (the final step
+  // logs it in).
   void on_download_progress(std::uint64_t done, std::uint64_t total);
 
   // Step 100: the download is complete (and verified).
@@ -45,6 +63,7 @@ class ProgressReporter {
 
   transports::MqttSession& session_;
   CloudRpc& rpc_;
+  const OnlineGate* gate_;
   std::string topic_;
   std::string module_;
   int last_step_ = 0;

@@ -37,6 +37,11 @@ Sweeper::Sweeper(asio::any_io_executor blocking_pool, transports::MqttSession& s
     jobs_ = std::make_unique<FirmwareJobs>(session.executor(), blocking_pool_, session, rpc_, state, options_.plugins,
                                            options_.jobs);
     channel_.set_jobs(jobs_.get());
+    // A job outlives a reconnect: its reports wait for the online set to be
+    // logged in again (the sweep is inside the visit, so nothing else logs
+    // it in meanwhile).
+    jobs_->set_online_gate({[this] { return online_.current(); },
+                            [this]() -> asio::awaitable<bool> { return online_.ensure(); }});
   }
 }
 

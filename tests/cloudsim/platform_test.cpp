@@ -134,6 +134,42 @@ devices:
   CHECK(h.outbox.sent.back().delay == 0ms);
 }
 
+TEST_CASE("a module with alternate: offers the other firmware each time the device reports the offered one", "[unit][cloudsim]") {
+  Harness h(R"(
+devices:
+  - product_key: p
+    device_name: a
+    device_secret: sa
+    topology: present
+    modules:
+      default:
+        firmware: {version: "2.0.0", size: 3, url: "https://x/a", signMethod: SHA256, sign: "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"}
+        alternate: {version: "3.0.0", size: 4, url: "https://x/b", signMethod: SHA256, sign: "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"}
+)");
+  const std::string get = "/sys/p/a/thing/ota/firmware/get";
+  const std::string inform = "/ota/device/inform/p/a";
+  h.send(kLogin, login("1", {subdevice_entry("p", "a", "sa", false)}));
+  auto offered = [&](const std::string& id) { return h.send(get, {{"id", id}, {"params", json::object()}})["data"]; };
+  auto reports = [&](const std::string& version) { h.send(inform, {{"id", "9"}, {"params", {{"version", version}}}}); };
+  reports("1.0.0");
+  CHECK(offered("2")["version"] == "2.0.0");
+  reports("2.0.0");
+  CHECK(offered("3")["version"] == "3.0.0");
+  CHECK(offered("4")["url"] == "https://x/b");
+  reports("3.0.0");
+  CHECK(offered("5")["version"] == "2.0.0");
+  reports("2.0.0");
+  CHECK(offered("6")["version"] == "3.0.0");
+  CHECK(h.platform.state().violations.total() == 0);
+  // Without a firmware to alternate with, the scenario is refused.
+  const auto load = parse_scenario(
+      "gateway: {product_key: gpk, device_name: gdn, device_secret: gs}\n"
+      "devices:\n  - {product_key: p, device_name: a, device_secret: sa, modules: {default: {alternate: "
+      "{version: \"3\", size: 1, url: \"https://x/b\", signMethod: Md5, sign: \"0123456789abcdef0123456789abcdef\"}}}}\n");
+  REQUIRE(load.errors.size() == 1);
+  CHECK(load.errors[0].to_string().find("alternate needs a firmware or a package") != std::string::npos);
+}
+
 TEST_CASE("odd messages become violations and never exceptions", "[unit][cloudsim]") {
   Harness h(kDevices);
   const std::string get = "/sys/p/a/thing/ota/firmware/get";

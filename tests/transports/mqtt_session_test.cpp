@@ -198,6 +198,29 @@ TEST_CASE("reconnects after the broker is killed and restarted", "[integration][
   }(), 40s);
 }
 
+TEST_CASE("a lost connection is not `connected` during the back-off before the next attempt", "[integration][mqtt]") {
+  test_support::MosquittoBroker broker(auth_broker());
+  Fixture f;
+  auto options = session_options(broker.port());
+  options.backoff_initial = 60s;  // the next attempt is far off
+  options.backoff_max = 60s;
+  MqttSession session(f.io.get_executor(), f.pool.get_executor(), options);
+  std::vector<MqttState> states;
+  session.set_state_handler([&](MqttState s, std::error_code) { states.push_back(s); });
+  session.start();
+  run_with_timeout(f.io, [&]() -> asio::awaitable<void> {
+    std::error_code ec = co_await session.async_wait_connected(10s, asio::use_awaitable);
+    REQUIRE_FALSE(ec);
+    broker.kill();
+    for (int i = 0; i < 1000 && session.state() == MqttState::connected; ++i) co_await sleep_for(10ms);
+    // Long before the attempt 60 s later: callers that check state() wait
+    // instead of publishing into a session that has no connection.
+    CHECK(session.state() == MqttState::connecting);
+    CHECK(states.back() == MqttState::connecting);
+    session.stop();
+  }(), 40s);
+}
+
 TEST_CASE("TLS: verified against the CA file, refused without it", "[integration][mqtt][tls]") {
   test_support::MosquittoBroker broker(auth_broker(/*tls=*/true));
   Fixture f;

@@ -35,6 +35,10 @@ DeviceRegistry::DeviceRegistry(const std::vector<DeviceSpec>& devices) {
       module.has_firmware = module_spec.firmware.has_value();
       module.data_json = module.has_firmware ? firmware_json(*module_spec.firmware, module.name).dump() : "{}";
       if (module.has_firmware) module.target_version = module_spec.firmware->version;
+      if (module_spec.alternate) {
+        module.alternate_data_json = firmware_json(*module_spec.alternate, module.name).dump();
+        module.alternate_version = module_spec.alternate->version;
+      }
       state.modules.push_back(std::move(module));
     }
     devices_.push_back(std::move(state));

@@ -28,6 +28,12 @@ struct ModuleState {
   // The device reported target_version on inform: the platform counts the
   // upgrade as done and offers the firmware no more ("data":{}).
   bool installed = false;
+  // The scenario's `alternate:` firmware (data_json and version), swapped
+  // with the offered one whenever the device reports target_version, so the
+  // module is never `installed`. Empty without it.
+  std::string alternate_data_json;
+  std::string alternate_version;
+  std::uint64_t alternations = 0;  // swaps so far
 };
 
 struct QueryRecord {

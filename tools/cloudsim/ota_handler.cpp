@@ -1,5 +1,7 @@
 #include "tools/cloudsim/ota_handler.hpp"
 
+#include <utility>
+
 #include <spdlog/spdlog.h>
 
 #include "tools/cloudsim/reply_codes.hpp"
@@ -71,6 +73,15 @@ void record_version(SimState& state, const Inbound& in, DeviceState& device, std
   device.informs.push_back(InformRecord{std::string(version), module, state.t_ms(in.now)});
   ModuleState* spec = device.find_module(module);
   if (spec != nullptr && spec->has_firmware && !spec->installed && version == spec->target_version) {
+    if (!spec->alternate_version.empty()) {
+      // An `alternate:` module: the other firmware is offered from now on.
+      std::swap(spec->data_json, spec->alternate_data_json);
+      std::swap(spec->target_version, spec->alternate_version);
+      ++spec->alternations;
+      spdlog::debug("{}/{} module {} reports {}: offering {} from now on", device.product_key, device.device_name,
+                    module, version, spec->target_version);
+      return;
+    }
     spdlog::debug("{}/{} module {} reports {}: upgrade done, no more offers", device.product_key, device.device_name,
                   module, version);
     spec->installed = true;

@@ -61,6 +61,10 @@ struct ModuleSpec {
   // package is served (resolve_packages, package_host.hpp).
   std::optional<Firmware> firmware;
   std::string package;  // a key of Scenario::packages; "" = none (inline firmware or none)
+  // Inline firmware offered instead once the device reports `firmware`'s
+  // version, and the other way round: a module that always has an upgrade
+  // (soak tests). none = the module is done once upgraded.
+  std::optional<Firmware> alternate;
   GatewaySide gateway_side;
 };
 

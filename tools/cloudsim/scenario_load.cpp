@@ -154,7 +154,8 @@ std::vector<ModuleSpec> parse_modules(const YAML::Node& node, const std::string&
     }
     if (module.name.size() > 64) errors.add(module_path, line_of(item.first), "module name longer than 64 characters");
     MapReader map(item.second, module_path, errors,
-                  {"query", "delay_ms", "firmware", "package", "version", "plugin", "params"}, /*null_ok=*/true);
+                  {"query", "delay_ms", "firmware", "package", "alternate", "version", "plugin", "params"},
+                  /*null_ok=*/true);
     if (!map.ok()) continue;
     if (auto query = map.choice("query", {"reply", "no_reply", "push"})) {
       module.query = *query == "reply" ? QueryMode::reply : *query == "push" ? QueryMode::push : QueryMode::no_reply;
@@ -170,6 +171,13 @@ std::vector<ModuleSpec> parse_modules(const YAML::Node& node, const std::string&
     }
     if (module.query == QueryMode::push && !map.has("firmware") && !map.has("package")) {
       map.error("query", "push needs a firmware or a package to push");
+    }
+    if (map.has("alternate")) {
+      if (!map.has("firmware") && !map.has("package")) {
+        map.error("alternate", "alternate needs a firmware or a package to alternate with");
+      } else {
+        module.alternate = parse_firmware(map.node("alternate"), map.path("alternate"), errors);
+      }
     }
     detail::parse_gateway_side(map, module.gateway_side, errors);
     detail::check_plugin_reference(map, scenario, module.gateway_side);

@@ -176,8 +176,10 @@ class MqttSession::Impl : public std::enable_shared_from_this<Impl> {
 
   static asio::awaitable<void> run(std::shared_ptr<Impl> self) {
     std::error_code last_error;
+    bool announced = false;  // `connecting` already told (at the loss)
     while (!self->stopping_) {
-      self->set_state(MqttState::connecting, last_error);
+      if (!announced) self->set_state(MqttState::connecting, last_error);
+      announced = false;
       last_error = co_await self->connect_once();
       if (self->stopping_) break;
       if (!last_error) {
@@ -188,6 +190,12 @@ class MqttSession::Impl : public std::enable_shared_from_this<Impl> {
         spdlog::warn("MQTT connection to {}:{} lost: {}", self->options_.host, self->options_.port,
                      last_error.message());
         self->teardown(MqttErrc::connection_lost, false);
+        // Not connected from the loss on, through the back-off: state()
+        // must not say `connected` while there is no connection, or callers
+        // that check it publish into nothing (and a sweep retries its visit
+        // in a loop until the next attempt).
+        self->set_state(MqttState::connecting, last_error);
+        announced = true;
       } else if (last_error == MqttErrc::not_authorised) {
         self->set_state(MqttState::refused, last_error);
       }
