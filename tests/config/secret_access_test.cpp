@@ -65,14 +65,16 @@ TEST_CASE("a secret file another group can read, or someone else owns, is refuse
   // A group that is neither ours (root) nor the service account's.
   const gid_t other_group = 65534;  // nogroup
   REQUIRE(::chown(secret.c_str(), 0, other_group) == 0);
-  const ConfigError* group_error = find_error(load_with_secret_file(dir, secret), "gateway.device_secret_file");
+  const LoadResult group_result = load_with_secret_file(dir, secret);
+  const ConfigError* group_error = find_error(group_result, "gateway.device_secret_file");
   REQUIRE(group_error != nullptr);
   CHECK_THAT(group_error->message, Catch::Contains("can read it (mode 0640), not the service's group"));
   set_mode(secret, 0600);  // the group cannot read it: fine
   CHECK(find_error(load_with_secret_file(dir, secret), "gateway.device_secret_file") == nullptr);
 
   REQUIRE(::chown(secret.c_str(), 65534, 0) == 0);  // nobody
-  const ConfigError* owner_error = find_error(load_with_secret_file(dir, secret), "gateway.device_secret_file");
+  const LoadResult owner_result = load_with_secret_file(dir, secret);
+  const ConfigError* owner_error = find_error(owner_result, "gateway.device_secret_file");
   REQUIRE(owner_error != nullptr);
   CHECK_THAT(owner_error->message, Catch::Contains("neither root nor the service's user"));
 }
