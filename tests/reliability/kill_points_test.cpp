@@ -497,8 +497,6 @@ Landing kill_at(Rig& rig, const KillPoint& p) {
   }
   remove_controls(rig);
   check_no_flash_at_target(rig, before);
-  // The device comes up with the image only now, as a slow one does.
-  if (p.at == At::confirm_retry) std::ofstream(job.target / "VERSION") << kTarget << "\n";
 
   // The kill landed where the point says.
   INFO("landed at: " << landed.text());
@@ -543,16 +541,11 @@ std::vector<std::string> negative_steps(const nlohmann::json& report, const std:
   return failed;
 }
 
-// The last start, run to its end, and every guarantee. Returns the
-// simulator's report. No job failed unless `failures` (then the caller looks).
-nlohmann::json check_final_run(Rig& rig, bool failures = false) {
-  remove_controls(rig);
-  rig.set_rate(0);
-  const Before before = snapshot(rig);
-  const int exit = rig.cloud().run_once();
-  rig.logs() += "---- the last otagwd\n" + rig.cloud().daemon_log();
+// After the last start (`before` was taken when it started), every
+// guarantee. Returns the simulator's report. No job failed unless `failures`
+// (then the caller looks).
+nlohmann::json check_guarantees(Rig& rig, const Before& before, bool failures) {
   INFO(rig.logs());
-  REQUIRE(exit == 0);
   check_no_flash_at_target(rig, before);
   const auto report = rig.cloud().stop_sim_and_report();
   for (const Device& d : rig.devices()) {
@@ -590,6 +583,18 @@ nlohmann::json check_final_run(Rig& rig, bool failures = false) {
   return report;
 }
 
+// The last start, run to its end, and every guarantee.
+nlohmann::json check_final_run(Rig& rig, bool failures = false) {
+  remove_controls(rig);
+  rig.set_rate(0);
+  const Before before = snapshot(rig);
+  const int exit = rig.cloud().run_once();
+  rig.logs() += "---- the last otagwd\n" + rig.cloud().daemon_log();
+  INFO(rig.logs());
+  REQUIRE(exit == 0);
+  return check_guarantees(rig, before, failures);
+}
+
 }  // namespace
 
 // One kill at one point, then a start run to its end.
@@ -599,6 +604,8 @@ void kill_once_then_finish(const KillPoint& p) {
   const Landing landed = kill_at(rig, p);
   INFO("landed at: " << landed.text());
   WARN(p.name << ": landed at " << landed.text());
+  // The device comes up with the image before the restart, as a slow one does.
+  if (p.at == At::confirm_retry) std::ofstream(rig.job_device().target / "VERSION") << kTarget << "\n";
   check_final_run(rig);
   if (p.at == At::staged && p.fraction < 1.0) {
     // Resumed from the bytes on disk, not fetched again from byte 0.
@@ -688,4 +695,32 @@ TEST_CASE("a kept image damaged between a kill -9 and the restart never reaches 
   INFO(rig.logs());
   // The damage was seen and reported as a verification failure, once.
   CHECK(negative_steps(report, job.name) == std::vector<std::string>{"-3"});
+}
+
+TEST_CASE("kill -9 while a flash is confirmed: the restart goes on confirming and does not flash the device again",
+          "[reliability][kill]") {
+  // P12: the plugin exited 0, the device still answers the old version (it
+  // reboots into the new one), and otagwd is killed. The device is still
+  // rebooting when otagwd starts again: the flash it took is confirmed as a
+  // running daemon would have confirmed it, not made a second time.
+  const KillPoint& p = point("P12");
+  Rig rig(spec_for({&p}));
+  const Device& job = rig.job_device();
+  (void)kill_at(rig, p);
+  REQUIRE(read(job.target / "VERSION") == "1.0.0\n");
+
+  const Before before = snapshot(rig);
+  auto& daemon = rig.cloud().start_once();
+  auto logged = [&daemon](const std::string& text) { return daemon.stderr_text().find(text) != std::string::npos; };
+  // Asked after the restart, the device still tells the old version; then it
+  // comes up with the new one.
+  const bool asked = wait_until([&] { return logged("reports 1.0.0 after flashing " + kTarget); }, 30s);
+  std::ofstream(job.target / "VERSION") << kTarget << "\n";
+  const auto exit = daemon.wait(60s);
+  rig.logs() += "---- the restarted otagwd\n" + daemon.stderr_text();
+  INFO(rig.logs());
+  CHECK(asked);
+  REQUIRE(exit == 0);
+  CHECK(lines_in(job.target / "flashes") == 1);  // never flashed again
+  check_guarantees(rig, before, false);
 }
