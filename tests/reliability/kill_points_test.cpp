@@ -61,7 +61,7 @@ enum class At {
   journal_verified,  // its journal says `verified` (the image came from the pass cache and is hashed again)
   flash_started,     // the recorder started flashing (its `flashes` file got a line)
   device_flashed,    // the recorder is done (a `completed` line), the plugin lingers before exiting
-  plugin_exited,     // the plugin exited 0 ("flashed version"); its `version` answer is held back
+  plugin_exited,     // the plugin exited 0, the journal says `confirming`; the `version` answer is held back
   confirm_retry,     // the device answered the old version; the daemon waits to ask again
   inform_unacked,    // the inform of the target waits at a stopped broker for its PUBACK
   inform_received,   // the broker logged the inform of the target
@@ -423,7 +423,7 @@ Landing kill_at(Rig& rig, const KillPoint& p) {
       // confirmation's, and it is held back.
       REQUIRE(wait_until([&] { return lines_in(job.target / "flashes") > flashes_before; }, 30s, 2ms));
       write_control(job, "version_delay_s", "1");
-      REQUIRE(wait_until([&] { return logged("flashed version " + kTarget); }, 30s, 2ms));
+      REQUIRE(wait_until([&] { return journal_phase(rig.state(), job.key) == "confirming"; }, 30s, 2ms));
       if (p.at == At::inform_unacked) {
         const std::uint64_t waiting = bytes_waiting_at(cloud.broker().port());
         frozen.emplace(broker_pid(cloud.broker().dir()));
@@ -512,11 +512,11 @@ Landing kill_at(Rig& rig, const KillPoint& p) {
     case At::journal_verified: CHECK(phase == "verified"); break;
     case At::flash_started:
     case At::device_flashed:
-    case At::plugin_exited:
-    case At::confirm_retry:
     case At::resume_query: CHECK(phase == "flashing"); break;
+    case At::plugin_exited:
+    case At::confirm_retry: CHECK(phase == "confirming"); break;
     case At::inform_unacked:
-      CHECK(phase == "flashing");
+      CHECK(phase == "confirming");
       CHECK(landed.state != kTarget);
       break;
     case At::first_sight:
