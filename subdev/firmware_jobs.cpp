@@ -525,7 +525,8 @@ asio::awaitable<JobOutcome> FirmwareJobs::flash_verified(JobRecord record, const
   if (record.phase == JobPhase::confirming) {
     // The plugin had flashed before the restart; the device may still be
     // coming up with the image. Flashing it again could only hurt.
-    spdlog::info("sub-device {}: confirming {}, flashed before the restart", device.key(), record.target_version);
+    spdlog::info("sub-device {}: confirming {}, flashed before the restart", device.display_name(),
+                 record.target_version);
     co_return co_await confirm_and_report(std::move(record), device, module, progress, *runner, std::move(query));
   }
   // After a crash in `flashing` the device may already run the target.
@@ -582,7 +583,7 @@ asio::awaitable<JobOutcome> FirmwareJobs::flash_verified(JobRecord record, const
   if (confirming) {
     // The flash is made: the job goes on. A crash before its end finds the
     // `flashing` entry and flashes again unless the device runs the target.
-    spdlog::error("sub-device {}: cannot write the job journal {} (phase {}): {}", device.key(),
+    spdlog::error("sub-device {}: cannot write the job journal {} (phase {}): {}", device.display_name(),
                   (journal_.job_dir(device.key()) / "job.json").string(), to_string(record.phase),
                   confirming.message());
   }
