@@ -522,22 +522,23 @@ asio::awaitable<JobOutcome> FirmwareJobs::flash_verified(JobRecord record, const
   PluginJob query = job;
   query.image.clear();
   query.image_dir.clear();
+  // After a crash in `flashing` or `confirming` the device may already run the target.
+  if (record.phase == JobPhase::flashing || record.phase == JobPhase::confirming) {
+    const auto version = co_await runner->version(query);
+    if (version && *version == record.target_version) {
+      spdlog::info("sub-device {}: already at {} (flashed before the restart)", device.display_name(),
+                   log_text(*version));
+      co_await report_version(device, module, *version);
+      co_await end_job(device, module, *version);
+      co_return JobOutcome::installed;
+    }
+  }
   if (record.phase == JobPhase::confirming) {
     // The plugin had flashed before the restart; the device may still be
     // coming up with the image. Flashing it again could only hurt.
     spdlog::info("sub-device {}: confirming {}, flashed before the restart", device.display_name(),
                  record.target_version);
     co_return co_await confirm_and_report(std::move(record), device, module, progress, *runner, std::move(query));
-  }
-  // After a crash in `flashing` the device may already run the target.
-  if (record.phase == JobPhase::flashing) {
-    const auto version = co_await runner->version(query);
-    if (version && *version == record.target_version) {
-      spdlog::info("sub-device {}: already at {} (flashed before the restart)", device.display_name(), log_text(*version));
-      co_await report_version(device, module, *version);
-      co_await end_job(device, module, *version);
-      co_return JobOutcome::installed;
-    }
   }
   if (record.flash_attempts >= JobJournal::kMaxFlashAttempts) {
     const std::string why = "gave up after " + std::to_string(record.flash_attempts) + " interrupted flash attempts";
