@@ -519,18 +519,26 @@ asio::awaitable<JobOutcome> FirmwareJobs::flash_verified(JobRecord record, const
     ~Installing() { --count; }
   } installing(flashing_);
 
-  // After a crash in `flashing` the device may already run the target.
-  if (record.phase == JobPhase::flashing) {
-    PluginJob query = job;
-    query.image.clear();
-    query.image_dir.clear();
+  PluginJob query = job;
+  query.image.clear();
+  query.image_dir.clear();
+  // After a crash in `flashing` or `confirming` the device may already run the target.
+  if (record.phase == JobPhase::flashing || record.phase == JobPhase::confirming) {
     const auto version = co_await runner->version(query);
     if (version && *version == record.target_version) {
-      spdlog::info("sub-device {}: already at {} (flashed before the restart)", device.display_name(), log_text(*version));
+      spdlog::info("sub-device {}: already at {} (flashed before the restart)", device.display_name(),
+                   log_text(*version));
       co_await report_version(device, module, *version);
       co_await end_job(device, module, *version);
       co_return JobOutcome::installed;
     }
+  }
+  if (record.phase == JobPhase::confirming) {
+    // The plugin had flashed before the restart; the device may still be
+    // coming up with the image. Flashing it again could only hurt.
+    spdlog::info("sub-device {}: confirming {}, flashed before the restart", device.display_name(),
+                 record.target_version);
+    co_return co_await confirm_and_report(std::move(record), device, module, progress, *runner, std::move(query));
   }
   if (record.flash_attempts >= JobJournal::kMaxFlashAttempts) {
     const std::string why = "gave up after " + std::to_string(record.flash_attempts) + " interrupted flash attempts";
@@ -570,11 +578,24 @@ asio::awaitable<JobOutcome> FirmwareJobs::flash_verified(JobRecord record, const
     co_return JobOutcome::failed;
   }
 
-  PluginJob query = job;
-  query.image.clear();
-  query.image_dir.clear();
+  // From here a restart confirms the flash instead of making it again.
+  record.phase = JobPhase::confirming;
+  const std::error_code confirming = co_await journal_.save(record, blocking_pool_);
+  if (confirming) {
+    // The flash is made: the job goes on. A crash before its end finds the
+    // `flashing` entry and flashes again unless the device runs the target.
+    spdlog::error("sub-device {}: cannot write the job journal {} (phase {}): {}", device.display_name(),
+                  (journal_.job_dir(device.key()) / "job.json").string(), to_string(record.phase),
+                  confirming.message());
+  }
+  co_return co_await confirm_and_report(std::move(record), device, module, progress, *runner, std::move(query));
+}
+
+asio::awaitable<JobOutcome> FirmwareJobs::confirm_and_report(JobRecord record, const Subdevice& device,
+                                                             const ModuleSpec& module, ProgressReporter& progress,
+                                                             PluginRunner& runner, PluginJob query) {
   query.current_version = record.target_version;
-  const std::optional<std::string> runs = co_await confirm_flash(*runner, query, record.target_version);
+  const std::optional<std::string> runs = co_await confirm_flash(runner, query, record.target_version);
   if (runs && *runs != record.target_version) {
     // The plugin said it flashed, the device says otherwise: never reported
     // as the target. What it runs is reported, so the platform knows.

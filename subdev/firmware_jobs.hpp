@@ -134,6 +134,10 @@ class FirmwareJobs {
   asio::awaitable<void> journal_failed(const Subdevice& device, const JobRecord& record, std::error_code ec,
                                       FailureStep step, ProgressReporter& progress);
   asio::awaitable<std::optional<std::string>> confirm_flash(PluginRunner& runner, PluginJob query, std::string target);
+  // After the plugin flashed (in this run or before a restart): the device's
+  // version confirmed, reported, saved; the journal removed.
+  asio::awaitable<JobOutcome> confirm_and_report(JobRecord record, const Subdevice& device, const ModuleSpec& module,
+                                                 ProgressReporter& progress, PluginRunner& runner, PluginJob query);
   void keep_only_in_cache(const std::vector<JobFile>& files) const;
 
   asio::any_io_executor loop_;

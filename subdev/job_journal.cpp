@@ -16,6 +16,7 @@ JobPhase parse_phase(const std::string& text) {
   if (text == "downloading") return JobPhase::downloading;
   if (text == "verified") return JobPhase::verified;
   if (text == "flashing") return JobPhase::flashing;
+  if (text == "confirming") return JobPhase::confirming;
   throw std::runtime_error("unknown phase '" + text + "'");
 }
 
@@ -68,6 +69,7 @@ std::string_view to_string(JobPhase phase) noexcept {
     case JobPhase::downloading: return "downloading";
     case JobPhase::verified: return "verified";
     case JobPhase::flashing: return "flashing";
+    case JobPhase::confirming: return "confirming";
   }
   return "unknown";
 }

@@ -3,12 +3,14 @@
 // (atomically) before each step, so a daemon killed at any point resumes the
 // job where it was instead of repeating or skipping an irreversible step.
 //
-//   downloading -> verified -> flashing -> (removed)
+//   downloading -> verified -> flashing -> confirming -> (removed)
 //
 // After a restart: downloading resumes from the bytes on disk (re-hashed) once
 // the cloud offers the package again; verified and flashing ask the plugin
 // for the device's version and flash again from the kept image unless the
-// target is already there. `flash_attempts` breaks a crash loop.
+// target is already there. `flash_attempts` breaks a crash loop. confirming
+// (the plugin exited 0) is never flashed again: the device's version is
+// confirmed as after a flash, for up to the plugin's confirm_timeout_s.
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -22,7 +24,7 @@
 
 namespace otagw::subdev {
 
-enum class JobPhase { downloading, verified, flashing };
+enum class JobPhase { downloading, verified, flashing, confirming };
 
 [[nodiscard]] std::string_view to_string(JobPhase phase) noexcept;
 
