@@ -190,7 +190,7 @@ asio::awaitable<PassReport> Sweeper::run_pass(std::chrono::milliseconds reconnec
         ++next;
         continue;
       }
-      if (!markers_.begin(device.key())) {
+      if (!markers_.begin(device)) {
         ++report.skipped;
         state_.at(device.key()).last_result = "skipped: otagwd ended during its visit " +
                                               std::to_string(VisitMarkers::kMaxEndsInARow) + " times in a row";

@@ -6,15 +6,6 @@
 #include <spdlog/spdlog.h>
 
 namespace otagw::subdev {
-namespace {
-
-// "PK.DN" -> "PK/DN", how logs name a device (a product key holds no '.').
-std::string display_of(std::string device_key) {
-  if (const auto dot = device_key.find('.'); dot != std::string::npos) device_key[dot] = '/';
-  return device_key;
-}
-
-}  // namespace
 
 VisitMarkers::VisitMarkers(std::filesystem::path runtime_dir)
     : dir_(runtime_dir.empty() ? std::filesystem::path{} : runtime_dir / "channel") {
@@ -40,18 +31,20 @@ int VisitMarkers::ends_in_a_row(const std::string& device_key) const {
   return count;
 }
 
-bool VisitMarkers::begin(const std::string& device_key) {
+bool VisitMarkers::begin(const Subdevice& device) {
+  const std::string device_key = device.key();
   if (dir_.empty()) return true;
   const int ended = ends_in_a_row(device_key);
   if (ended >= kMaxEndsInARow) {
     spdlog::error("sub-device {}: skipped in this pass: otagwd ended {} times in a row during its visit (a message or "
                   "a plugin that crashes the daemon?); it is visited again next pass",
-                  display_of(device_key), ended);
+                  device.display_name(), ended);
     end(device_key);
     return false;
   }
   if (ended > 0) {
-    spdlog::warn("sub-device {}: otagwd ended during its last {} visit(s); visiting it again", display_of(device_key), ended);
+    spdlog::warn("sub-device {}: otagwd ended during its last {} visit(s); visiting it again", device.display_name(),
+                 ended);
   }
   // Written before the visit: counts this run in case it does not return.
   std::ofstream(marker(device_key), std::ios::trunc) << (ended + 1) << '\n';

@@ -17,6 +17,8 @@
 #include <filesystem>
 #include <string>
 
+#include "subdev/registry.hpp"
+
 namespace otagw::subdev {
 
 class VisitMarkers {
@@ -28,7 +30,7 @@ class VisitMarkers {
 
   // Before a visit. False: skip the device in this pass (the marker is
   // removed, so the next pass visits it again).
-  [[nodiscard]] bool begin(const std::string& device_key);
+  [[nodiscard]] bool begin(const Subdevice& device);
   // The visit ended, for any reason but the daemon's death.
   void end(const std::string& device_key);
 
