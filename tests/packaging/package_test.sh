@@ -5,7 +5,9 @@
 #     config look for it, the config root-owned 0640 and a conffile;
 #   - the unit verifies (systemd-analyze verify) and its exposure score is at
 #     most 2.5 (systemd-analyze security --offline);
-#   - the packaged otagwd refuses a config holding secrets that others can read.
+#   - the packaged otagwd refuses a config holding secrets that others can read;
+#   - otagwctl is in the otagwd package, the unit reloads through it, and
+#     sysusers.d makes its group otagwctl with the service user in it.
 # Usage: package_test.sh BUILD_DIR
 set -euo pipefail
 build=$1
@@ -30,6 +32,7 @@ cloudsim_deb=$(ls "$work"/out/otagw-cloudsim_*.deb)
 
 echo "== layout"
 check_exec usr/sbin/otagwd
+check_exec usr/bin/otagwctl
 check_exec usr/libexec/otagw/otagw-plugin-host
 check_exec usr/libexec/otagw/plugins/file-copy
 check_exec usr/libexec/otagw/plugins/sim-mcu
@@ -46,6 +49,7 @@ check_file etc/otagw/gateway.yaml
 [ -d "$root/etc/otagw/subdevices.d" ] || fail "missing etc/otagw/subdevices.d (the example config names it)"
 mode=$(dpkg-deb -c "$otagwd_deb" | awk '$6 == "./etc/otagw/gateway.yaml" {print $1 " " $2}')
 [ "$mode" = "-rw-r----- root/root" ] || fail "etc/otagw/gateway.yaml is '$mode' in the package, not -rw-r----- root/root"
+dpkg-deb -c "$otagwd_deb" | awk '{print $6}' | grep -qx './usr/bin/otagwctl' || fail "otagwctl is not in the otagwd package"
 dpkg-deb -e "$otagwd_deb" "$work/control"
 grep -qx /etc/otagw/gateway.yaml "$work/control/conffiles" || fail "/etc/otagw/gateway.yaml is not a conffile"
 for script in postinst prerm postrm; do [ -x "$work/control/$script" ] || fail "no executable $script"; done
@@ -67,6 +71,11 @@ while read -r program; do
 done < <(sed -n 's/^Exec[A-Za-z]*=[-@+!:]*\([^ ]*\).*/\1/p' "$unit")
 grep -q '^User=otagw$' "$unit" || fail "the unit does not run as otagw"
 grep -q '^u otagw ' "$root/usr/lib/sysusers.d/otagw.conf" || fail "sysusers.d does not create otagw"
+grep -qx 'ExecReload=/usr/bin/otagwctl --config /etc/otagw/gateway.yaml reload' "$unit" ||
+  fail "the unit does not reload with otagwctl: $(grep '^ExecReload' "$unit" || echo 'no ExecReload')"
+grep -qx 'RuntimeDirectoryMode=0711' "$unit" || fail "the runtime directory is not 0711 (group otagwctl must reach the socket)"
+grep -q '^g otagwctl ' "$root/usr/lib/sysusers.d/otagw.conf" || fail "sysusers.d does not create the group otagwctl"
+grep -q '^m otagw otagwctl$' "$root/usr/lib/sysusers.d/otagw.conf" || fail "sysusers.d does not put otagw in group otagwctl"
 # otagwd and otagw-cloudsim find their companions relative to themselves:
 # the relative paths compiled in must land on the packaged files.
 strings "$root/usr/sbin/otagwd" > "$work/otagwd.strings"
@@ -112,6 +121,19 @@ chmod 0600 "$config"
 status=0
 "$root/usr/sbin/otagwd" --check-config --config "$config" > "$work/check.log" 2>&1 || status=$?
 [ "$status" -eq 0 ] || { cat "$work/check.log" >&2; fail "--check-config of the example at 0600 exited $status"; }
+
+echo "== the packaged otagwctl"
+# It reads control.socket alone from the shipped config (here pointed at a
+# relative path where no daemon listens), and says so with exit 3.
+grep -q '^  socket: /run/otagw/otagw.sock ' "$config" || fail "the example config does not name /run/otagw/otagw.sock"
+sed -i 's|^  socket: /run/otagw/otagw.sock |  socket: run/none.sock |' "$config"
+status=0
+"$root/usr/bin/otagwctl" --config "$config" status > "$work/otagwctl.log" 2>&1 || status=$?
+[ "$status" -eq 3 ] || { cat "$work/otagwctl.log" >&2; fail "otagwctl without a daemon exited $status, not 3"; }
+grep -q "$work/etc/run/none.sock" "$work/otagwctl.log" || { cat "$work/otagwctl.log" >&2; fail "otagwctl does not name the socket it tried"; }
+status=0
+"$root/usr/bin/otagwctl" frobnicate > "$work/otagwctl.log" 2>&1 || status=$?
+[ "$status" -eq 2 ] || fail "otagwctl with an unknown command exited $status, not 2"
 
 if [ "$failures" -ne 0 ]; then
   echo "$failures check(s) failed" >&2
