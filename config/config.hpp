@@ -24,6 +24,8 @@ struct GatewayConfig {
   std::string product_key;
   std::string device_name;
   Secret device_secret;  // from device_secret or the contents of device_secret_file
+
+  bool operator==(const GatewayConfig&) const = default;
 };
 
 struct MqttConfig {
@@ -38,6 +40,8 @@ struct MqttConfig {
   int connect_retry_s = 60;
   int connect_timeout_s = 30;  // one TCP+TLS+CONNACK attempt
   int max_publish_per_s = 0;   // 0 = unpaced
+
+  bool operator==(const MqttConfig&) const = default;
 };
 
 struct OtaConfig {
@@ -53,16 +57,26 @@ struct OtaConfig {
   int low_speed_timeout_s = 30;
   int download_retry_s = 300;
   int max_online = 2000;
+  // A reload that removes a sub-device also deletes its topology (thing.topo.delete).
+  bool delete_removed_topology = false;
   // Hosts a firmware URL (and every redirect) may name; empty = any host.
   std::vector<HostPattern> allowed_download_hosts;
+
+  bool operator==(const OtaConfig&) const = default;
 };
 
 struct ControlConfig {
-  std::filesystem::path socket = "/run/otagw/otagw.sock";
+  std::filesystem::path socket = "/run/otagw/otagw.sock";  // empty = no control socket
+  std::string group = "otagwctl";                          // the socket's group (docs/control.md)
+  int max_clients = 32;
+
+  bool operator==(const ControlConfig&) const = default;
 };
 
 struct LogConfig {
   LogLevel level = LogLevel::info;
+
+  bool operator==(const LogConfig&) const = default;
 };
 
 struct PluginConfig {
@@ -75,6 +89,8 @@ struct PluginConfig {
   // After a flash, how long the plugin's `version` is asked (at once, then
   // every 5 s) until the device answers the target.
   int confirm_timeout_s = 60;
+
+  bool operator==(const PluginConfig&) const = default;
 };
 
 struct SubdeviceConfig {

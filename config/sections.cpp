@@ -3,6 +3,7 @@
 #include <sys/un.h>
 
 #include <algorithm>
+#include <cctype>
 #include <utility>
 
 #include "config/device_secret.hpp"
@@ -110,7 +111,7 @@ void parse_ota(const YAML::Node& node, int line, SourceContext& src, OtaConfig& 
   const MapReader map(node, "ota", line, src,
                       {"state_dir", "runtime_dir", "query_timeout_s", "sweep_interval_s", "allow_http", "download_ca_file",
                        "max_image_bytes", "low_speed_timeout_s", "download_retry_s", "max_online",
-                       "allowed_download_hosts"});
+                       "allowed_download_hosts", "delete_removed_topology"});
   if (!map.ok()) return;
   if (auto v = map.string("state_dir")) out.state_dir = src.resolve(*v);
   if (auto v = map.string("runtime_dir")) out.runtime_dir = src.resolve(*v);
@@ -122,14 +123,33 @@ void parse_ota(const YAML::Node& node, int line, SourceContext& src, OtaConfig& 
   read_int(map, "low_speed_timeout_s", 1, 3600, out.low_speed_timeout_s);
   read_int(map, "download_retry_s", 0, 86400, out.download_retry_s);
   read_int(map, "max_online", 1, static_cast<int>(kMaxSubdevicesPerGateway), out.max_online);
+  read_bool(map, "delete_removed_topology", out.delete_removed_topology);
   read_host_patterns(map, src, "allowed_download_hosts", out.allowed_download_hosts);
 }
 
 void parse_control(const YAML::Node& node, int line, SourceContext& src, ControlConfig& out) {
-  const MapReader map(node, "control", line, src, {"socket"});
+  const MapReader map(node, "control", line, src, {"socket", "group", "max_clients"});
   if (!map.ok()) return;
+  read_int(map, "max_clients", 1, 1024, out.max_clients);
+  if (auto group = map.string("group")) {
+    // What groupadd accepts (shadow's default NAME_REGEX, plus upper case).
+    const bool valid = !group->empty() && group->size() <= 32 && (*group)[0] != '-' &&
+                       std::all_of(group->begin(), group->end(), [](char c) {
+                         return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
+                       });
+    if (valid) {
+      out.group = *group;
+    } else {
+      map.error("group", "group name " + quote_value(*group) +
+                             " is not valid (1..32 letters, digits, '_', '-' or '.', not starting with '-')");
+    }
+  }
   auto value = map.string("socket");
   if (!value) return;
+  if (value->empty()) {  // the socket is off
+    out.socket.clear();
+    return;
+  }
   const std::filesystem::path path = src.resolve(*value);
   // bind() takes at most sizeof(sun_path) - 1 bytes; a longer path fails at start-up.
   constexpr std::size_t kMaxSocketPath = sizeof(sockaddr_un::sun_path) - 1;

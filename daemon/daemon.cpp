@@ -9,14 +9,22 @@
 #include <optional>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 
+#include "config/load.hpp"
+#include "daemon/config_reload.hpp"
+#include "daemon/control/control_server.hpp"
+#include "daemon/control/status_json.hpp"
 #include "daemon/exit_code.hpp"
+#include "daemon/logging.hpp"
 #include "daemon/service_notifier.hpp"
 #include "subdev/device_state.hpp"
+#include "subdev/fleet_status.hpp"
 #include "subdev/registry.hpp"
 #include "subdev/sweeper.hpp"
 #include "transports/asio.hpp"
+#include "transports/blocking_call.hpp"
 #include "transports/mqtt_error.hpp"
 #include "transports/mqtt_session.hpp"
 #include "transports/platform_sign.hpp"
@@ -69,6 +77,7 @@ bool is_on_tmpfs(const std::filesystem::path& dir) {
 subdev::SweeperOptions sweeper_options(const config::Config& config, std::filesystem::path runtime_dir) {
   subdev::SweeperOptions options;
   options.max_online = static_cast<std::size_t>(config.ota.max_online);
+  options.delete_removed_topology = config.ota.delete_removed_topology;
   options.query_timeout = std::chrono::seconds(config.ota.query_timeout_s);
   options.sweep_interval = std::chrono::seconds(config.ota.sweep_interval_s);
   options.max_publish_per_s = config.mqtt.max_publish_per_s;
@@ -106,15 +115,21 @@ class Daemon::Impl {
         options_(options),
         pool_(kBlockingPoolThreads),
         signals_(io_, SIGTERM, SIGINT),
+        hangup_(io_, SIGHUP),
         notifier_(io_.get_executor()),
-        session_(io_.get_executor(), pool_.get_executor(),
-                 session_options(config_, [this](std::string_view task, std::exception_ptr) { task_failed(task); })),
-        registry_(config_.subdevices),
+        session_(io_.get_executor(), pool_.get_executor(), session_options(config_, failure_handler())),
+        registry_(std::make_shared<const subdev::Registry>(config_.subdevices)),
         state_(config_.ota.state_dir),
         runtime_dir_(runtime_dir(config_)),
+        fleet_(io_.get_executor()),
         sweeper_(pool_.get_executor(), session_, {config_.gateway.product_key, config_.gateway.device_name},
-                 registry_, state_, sweeper_options(config_, runtime_dir_)) {
+                 registry_, state_, sweeper_options(config_, runtime_dir_), &fleet_) {
     state_.load();
+    fleet_.sync(*registry_, state_);
+    info_.version = OTAGW_VERSION;
+    info_.pid = static_cast<long>(::getpid());
+    info_.config_file = std::filesystem::absolute(options_.config_file);
+    info_.started_ms = subdev::FleetStatus::now_ms();
   }
 
   int run() {
@@ -131,6 +146,11 @@ class Daemon::Impl {
       if (ec) return;
       spdlog::info("{} received, stopping", signal == SIGTERM ? "SIGTERM" : "SIGINT");
       finish(exit_ok);
+    });
+    wait_for_hangup();
+    start_control();
+    sweeper_.set_reload_applied_handler([this](const subdev::RegistryDiff& changes) {
+      if (control_) control_->broadcast(json_line(reload_event(changes)));
     });
     session_.set_state_handler([this](transports::MqttState state, std::error_code why) { on_session_state(state, why); });
     session_.set_message_handler(
@@ -171,6 +191,7 @@ class Daemon::Impl {
         }
       }
       // Drain: let stop() write DISCONNECT and the coroutines unwind.
+      if (control_) control_->stop();
       session_.stop();
       io_.run_for(std::chrono::seconds(3));
     } catch (const std::exception& e) {
@@ -182,7 +203,14 @@ class Daemon::Impl {
   }
 
  private:
+  transports::TaskFailureHandler failure_handler() {
+    return [this](std::string_view task, std::exception_ptr) { task_failed(task); };
+  }
+
   void on_session_state(transports::MqttState state, std::error_code why) {
+    fleet_.set_connection(std::string(transports::to_string(state)),
+                          fmt::format("{}:{}", config_.mqtt.host, config_.mqtt.port),
+                          why && state != transports::MqttState::connected ? why.message() : std::string());
     std::string status = fmt::format("cloud {}:{} {}", config_.mqtt.host, config_.mqtt.port, transports::to_string(state));
     if (why && state != transports::MqttState::stopped) status += fmt::format(" ({})", why.message());
     notifier_.status(status);
@@ -224,6 +252,156 @@ class Daemon::Impl {
     }
   }
 
+  // ---- the operator: control socket and reload ---------------------------
+
+  void start_control() {
+    if (config_.control.socket.empty()) return;
+    ControlServer::Options options;
+    options.socket = config_.control.socket;
+    options.group = config_.control.group;
+    options.max_clients = config_.control.max_clients;
+    control_ = std::make_unique<ControlServer>(
+        io_.get_executor(), options,
+        [this](ControlRequest request) -> asio::awaitable<ControlAnswer> { return dispatch(std::move(request)); },
+        failure_handler());
+    std::string detail;
+    if (const std::error_code ec = control_->start(detail); ec) {
+      // The daemon's purpose goes on without its operator's window.
+      spdlog::error("control socket: {}; otagwctl cannot reach this daemon", detail);
+      control_.reset();
+      return;
+    }
+    fleet_.set_listener([this](const subdev::StatusEvent& event) {
+      if (control_) control_->broadcast(event_line(event));
+    });
+  }
+
+  static ControlAnswer refused(ControlCommand command, std::string code, std::string message,
+                               nlohmann::json extra = nlohmann::json::object()) {
+    nlohmann::json error = {{"code", std::move(code)}, {"message", std::move(message)}};
+    error.update(extra);
+    return ControlAnswer{{{"ok", false}, {"cmd", std::string(to_string(command))}, {"error", std::move(error)}}};
+  }
+
+  asio::awaitable<ControlAnswer> dispatch(ControlRequest request) {
+    const std::string cmd(to_string(request.command));
+    const bool stopping = exit_code_.has_value();
+    switch (request.command) {
+      case ControlCommand::status:
+      case ControlCommand::watch:
+        co_return ControlAnswer{{{"ok", true}, {"cmd", cmd}, {"status", status_json(fleet_, info_)}},
+                                request.command == ControlCommand::watch};
+      case ControlCommand::sweep: {
+        if (stopping) co_return refused(request.command, "stopping", "otagwd is stopping");
+        const bool started = sweeper_.request_pass();
+        if (started) spdlog::info("pass requested over the control socket");
+        co_return ControlAnswer{{{"ok", true}, {"cmd", cmd}, {"started", started}, {"pass", pass_json(fleet_.pass())}}};
+      }
+      case ControlCommand::check: {
+        const std::string name = request.product_key + "/" + request.device_name;
+        if (stopping) co_return refused(request.command, "stopping", "otagwd is stopping");
+        const std::size_t position = sweeper_.request_check(request.product_key + "." + request.device_name);
+        if (position == 0) {
+          co_return refused(request.command, "unknown_device", "no sub-device " + name + " in the configuration");
+        }
+        spdlog::info("sub-device {}: check requested over the control socket (position {})", name, position);
+        co_return ControlAnswer{{{"ok", true}, {"cmd", cmd}, {"device", name}, {"position", position}}};
+      }
+      case ControlCommand::reload:
+        if (stopping) co_return refused(request.command, "stopping", "otagwd is stopping");
+        co_return co_await reload("otagwctl reload");
+    }
+    co_return refused(request.command, "unknown_command", "unknown command");
+  }
+
+  void wait_for_hangup() {
+    hangup_.async_wait([this](boost::system::error_code ec, int) {
+      if (ec) return;
+      spdlog::info("SIGHUP received: reloading {}", options_.config_file.string());
+      transports::spawn_supervised(io_.get_executor(), "reload", reload_on_signal(), failure_handler());
+      wait_for_hangup();
+    });
+  }
+
+  asio::awaitable<void> reload_on_signal() { (void)co_await reload("SIGHUP"); }
+
+  static nlohmann::json names(const std::vector<subdev::SubdevicePtr>& devices) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& device : devices) out.push_back(device->display_name());
+    return out;
+  }
+
+  static nlohmann::json reload_event(const subdev::RegistryDiff& changes) {
+    return {{"v", kControlProtocolVersion}, {"event", "reload"}, {"ok", true}, {"added", names(changes.added)},
+            {"removed", names(changes.removed)}, {"updated", names(changes.updated)}};
+  }
+
+  // Reads the config file again; applies it, or refuses it whole and keeps
+  // the running one. Answers once the new config is handed over (the sweep
+  // takes the sub-devices at its next safe point).
+  asio::awaitable<ControlAnswer> reload(std::string origin) {
+    if (reloading_) co_return refused(ControlCommand::reload, "reload_busy", "a reload is under way; try again");
+    reloading_ = true;
+    struct Done {
+      bool& flag;
+      ~Done() { flag = false; }
+    } done{reloading_};
+    notifier_.reloading();
+    const std::filesystem::path file = options_.config_file;
+    // Named first: g++ 12 double-frees a capturing lambda inside a co_await expression.
+    auto load = [file] { return config::load_config_file(file); };
+    config::LoadResult loaded = co_await transports::run_blocking(pool_.get_executor(), std::move(load));
+    std::vector<std::string> errors;
+    for (const auto& error : loaded.errors) errors.push_back(error.to_string(file));
+    std::optional<ReloadPlan> plan;
+    if (errors.empty()) {
+      plan = plan_reload(config_, *loaded.config);
+      errors = plan->refusals;
+    }
+    if (!errors.empty()) {
+      for (const auto& line : errors) spdlog::error("reload ({}): {}", origin, line);
+      spdlog::error("reload refused: {} error(s) in {}; the running configuration stays", errors.size(),
+                    file.string());
+      notifier_.ready();
+      if (control_) {
+        control_->broadcast(json_line(
+            {{"v", kControlProtocolVersion}, {"event", "reload"}, {"ok", false}, {"errors", errors}}));
+      }
+      co_return refused(ControlCommand::reload, "reload_refused",
+                        std::to_string(errors.size()) + " error(s) in " + file.string() +
+                            "; the running configuration stays",
+                        {{"errors", errors}});
+    }
+    for (const auto& key : plan->restart_only) {
+      spdlog::warn("reload: {} changed; it applies at the next restart", key);
+    }
+    config::Config next = reloaded_config(config_, std::move(*loaded.config));
+    if (!(next.log == config_.log)) setup_logging(next.log.level);
+    if (plan->reconnect) {
+      spdlog::info("reload: the mqtt section or the gateway's secret changed; reconnecting");
+      session_.reconfigure(session_options(next, failure_handler()));
+    }
+    auto registry = std::make_shared<const subdev::Registry>(next.subdevices, registry_.get());
+    const subdev::RegistryDiff changes = subdev::diff(*registry_, *registry);
+    registry_ = registry;
+    const bool pending = sweeper_.reload({std::move(registry), sweeper_options(next, runtime_dir_)});
+    config_ = std::move(next);
+    spdlog::info("reload ({}) accepted: changed {}; {} sub-device(s) added, {} removed, {} changed{}", origin,
+                 plan->changed_sections.empty() ? "nothing" : fmt::format("{}", fmt::join(plan->changed_sections, ", ")),
+                 changes.added.size(), changes.removed.size(), changes.updated.size(),
+                 pending ? "; the sweep takes them after the visit under way" : "");
+    notifier_.ready();
+    co_return ControlAnswer{{{"ok", true},
+                             {"cmd", "reload"},
+                             {"changed", plan->changed_sections},
+                             {"added", names(changes.added)},
+                             {"removed", names(changes.removed)},
+                             {"updated", names(changes.updated)},
+                             {"reconnect", plan->reconnect},
+                             {"pending", pending},
+                             {"warnings", plan->restart_only}}};
+  }
+
   // A supervised task died (logged by the supervisor): no half-dead daemon.
   void task_failed(std::string_view task) {
     spdlog::critical("internal error in {}: otagwd exits with code {} (systemd restarts it)", task,
@@ -251,14 +429,19 @@ class Daemon::Impl {
   asio::io_context io_;
   asio::thread_pool pool_;
   asio::signal_set signals_;
+  asio::signal_set hangup_;
   ServiceNotifier notifier_;
   transports::MqttSession session_;
-  subdev::Registry registry_;
+  std::shared_ptr<const subdev::Registry> registry_;
   subdev::DeviceStateStore state_;
   std::filesystem::path runtime_dir_;  // resolved once: the sweeper's markers and the start-up note
+  subdev::FleetStatus fleet_;
   subdev::Sweeper sweeper_;
+  std::unique_ptr<ControlServer> control_;
+  DaemonInfo info_;
   std::optional<int> exit_code_;
   bool sweep_alive_ = false;
+  bool reloading_ = false;
 };
 
 Daemon::Daemon(config::Config config, DaemonOptions options)

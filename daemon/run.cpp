@@ -75,7 +75,7 @@ int run_otagwd(std::span<const char* const> args) {
   }
 
   try {
-    Daemon daemon(std::move(config), DaemonOptions{.once = options.once});
+    Daemon daemon(std::move(config), DaemonOptions{.once = options.once, .config_file = options.config_file});
     return daemon.run();
   } catch (const std::exception& e) {
     // Only programming errors and resource exhaustion at start-up get here;

@@ -1,5 +1,9 @@
 #include "daemon/service_notifier.hpp"
 
+#include <time.h>
+
+#include <string>
+
 #include <systemd/sd-daemon.h>
 
 #include <spdlog/spdlog.h>
@@ -12,6 +16,16 @@ ServiceNotifier::ServiceNotifier(asio::any_io_executor loop) : timer_(std::move(
 }
 
 void ServiceNotifier::ready() { sd_notify(0, "READY=1"); }
+
+void ServiceNotifier::reloading() {
+  // MONOTONIC_USEC lets systemd 253+ (Type=notify-reload) tell this reload
+  // from an earlier one; older versions ignore it.
+  timespec now{};
+  ::clock_gettime(CLOCK_MONOTONIC, &now);
+  const auto usec = static_cast<unsigned long long>(now.tv_sec) * 1000000ULL +
+                    static_cast<unsigned long long>(now.tv_nsec) / 1000ULL;
+  sd_notify(0, ("RELOADING=1\nMONOTONIC_USEC=" + std::to_string(usec)).c_str());
+}
 
 void ServiceNotifier::status(const std::string& text) { sd_notify(0, ("STATUS=" + text).c_str()); }
 

@@ -16,6 +16,8 @@ class ServiceNotifier {
   explicit ServiceNotifier(asio::any_io_executor loop);
 
   void ready();
+  // A reload is under way (READY=1 again when it is done, applied or refused).
+  void reloading();
   void status(const std::string& text);
   void stopping();
 

@@ -121,7 +121,7 @@ FirmwareJobs::FirmwareJobs(asio::any_io_executor loop, asio::any_io_executor blo
   // earlier daemon's plugins left running must not touch a device again.
   plugin_runs_.end_orphans();
   for (const auto& [name, plugin] : plugins) {
-    runners_.emplace(name, std::make_unique<PluginRunner>(loop, plugin, options_.plugin_host, &plugin_runs_));
+    runners_.emplace(name, std::make_shared<PluginRunner>(loop, plugin, options_.plugin_host, &plugin_runs_));
   }
   // Start-up, before any job runs: nothing under jobs/ or cache/ outlives
   // what explains it (the cache only lives for a pass).
@@ -135,9 +135,34 @@ FirmwareJobs::FirmwareJobs(asio::any_io_executor loop, asio::any_io_executor blo
 
 FirmwareJobs::~FirmwareJobs() = default;
 
-PluginRunner* FirmwareJobs::runner_for(const ModuleSpec& module) {
+void FirmwareJobs::set_plugins(const std::map<std::string, config::PluginConfig>& plugins) {
+  std::map<std::string, std::shared_ptr<PluginRunner>> runners;
+  for (const auto& [name, plugin] : plugins) {
+    const auto it = runners_.find(name);
+    runners.emplace(name, it != runners_.end() && it->second->plugin() == plugin
+                              ? it->second
+                              : std::make_shared<PluginRunner>(loop_, plugin, options_.plugin_host, &plugin_runs_));
+  }
+  runners_ = std::move(runners);
+}
+
+void FirmwareJobs::set_download_options(const FirmwareJobsOptions& options) {
+  options_.allow_http = options.allow_http;
+  options_.download_ca_file = options.download_ca_file;
+  options_.allowed_download_hosts = options.allowed_download_hosts;
+  options_.max_image_bytes = options.max_image_bytes;
+  options_.low_speed_timeout = options.low_speed_timeout;
+  options_.download_retry_budget = options.download_retry_budget;
+}
+
+void FirmwareJobs::show(const Subdevice& device, const ModuleSpec& module, DeviceActivity activity,
+                        const std::string& target) {
+  if (status_ != nullptr) status_->set_activity(device.key(), module.name, activity, target);
+}
+
+std::shared_ptr<PluginRunner> FirmwareJobs::runner_for(const ModuleSpec& module) {
   const auto it = runners_.find(module.plugin);
-  return it == runners_.end() ? nullptr : it->second.get();
+  return it == runners_.end() ? nullptr : it->second;
 }
 
 std::filesystem::path FirmwareJobs::shared_image(const std::string& sign) const {
@@ -187,7 +212,7 @@ PluginJob FirmwareJobs::plugin_job(const Subdevice& device, const ModuleSpec& mo
 
 asio::awaitable<std::optional<std::string>> FirmwareJobs::plugin_version(const Subdevice& device,
                                                                          const ModuleSpec& module) {
-  PluginRunner* runner = runner_for(module);
+  const std::shared_ptr<PluginRunner> runner = runner_for(module);
   if (runner == nullptr) co_return std::nullopt;
   std::error_code ignored;
   const auto work_dir = journal_.job_dir(device.key());
@@ -210,7 +235,7 @@ void FirmwareJobs::drop_withdrawn(const Subdevice& device, const ModuleSpec& mod
 
 asio::awaitable<void> FirmwareJobs::refuse(const Subdevice& device, const ModuleSpec& module, std::string why) {
   spdlog::warn("sub-device {}: offer refused: {}", device.display_name(), log_text(why));
-  ProgressReporter progress(session_, rpc_, device.product_key, device.device_name, module.name, &online_gate_);
+  ProgressReporter progress(session_, rpc_, device.product_key, device.device_name, module.name, &online_gate_, status_);
   co_await progress.failed(FailureStep::upgrade_failed, std::move(why));
 }
 
@@ -222,9 +247,13 @@ asio::awaitable<void> FirmwareJobs::report_version(const Subdevice& device, cons
   const auto topic = topics::ota_inform(device.product_key, device.device_name);
   // After a reconnect the device is logged in again first: the platform
   // drops the inform of a sub-device it holds offline.
+  if (session_.state() != transports::MqttState::connected || (online_gate_.current && !online_gate_.current())) {
+    show(device, module, DeviceActivity::reporting);
+  }
   (void)co_await ready_to_publish(
       session_, &online_gate_,
       std::chrono::duration_cast<std::chrono::milliseconds>(ProgressReporter::kFinalReportWait));
+  if (status_ != nullptr) status_->set_version(device.key(), module.name, version);
   const auto ec = co_await session_.async_publish(topic, json_text(inform), 1, asio::use_awaitable);
   if (ec) spdlog::warn("sub-device {}: version {} not reported: {}", device.display_name(), log_text(version), ec.message());
 }
@@ -237,7 +266,8 @@ asio::awaitable<std::optional<JobOutcome>> FirmwareJobs::finish_interrupted(cons
   if (record->phase == JobPhase::downloading) co_return std::nullopt;
   spdlog::info("sub-device {}: resuming the job for {} interrupted in phase {}", device.display_name(),
                record->target_version, to_string(record->phase));
-  ProgressReporter progress(session_, rpc_, device.product_key, device.device_name, module.name, &online_gate_);
+  show(device, module, DeviceActivity::verifying, record->target_version);
+  ProgressReporter progress(session_, rpc_, device.product_key, device.device_name, module.name, &online_gate_, status_);
   // The image lay on disk while no daemon watched it: hashed again.
   std::vector<std::string> kept;
   for (const JobFile& file : record->files) kept.push_back(file.name);
@@ -250,7 +280,7 @@ asio::awaitable<JobOutcome> FirmwareJobs::run(const Subdevice& device, const Mod
   Validation validation = validate(device, module, offer, options_);
   if (!validation.record) {
     spdlog::warn("sub-device {}: offer of {} refused: {}", device.display_name(), offer.version, log_text(validation.why));
-    ProgressReporter progress(session_, rpc_, device.product_key, device.device_name, module.name, &online_gate_);
+    ProgressReporter progress(session_, rpc_, device.product_key, device.device_name, module.name, &online_gate_, status_);
     co_await progress.failed(validation.step, validation.why);
     co_return JobOutcome::failed;
   }
@@ -263,7 +293,7 @@ asio::awaitable<JobOutcome> FirmwareJobs::run(const Subdevice& device, const Mod
       const std::string why = "firmware " + target + " failed " + std::to_string(it->second.jobs) +
                               " jobs in a row on this device: not tried again until the offer changes";
       spdlog::warn("sub-device {}: {}", device.display_name(), why);
-      ProgressReporter progress(session_, rpc_, device.product_key, device.device_name, module.name, &online_gate_);
+      ProgressReporter progress(session_, rpc_, device.product_key, device.device_name, module.name, &online_gate_, status_);
       co_await progress.failed(FailureStep::upgrade_failed, why);
       co_return JobOutcome::failed;
     }
@@ -285,7 +315,7 @@ asio::awaitable<JobOutcome> FirmwareJobs::run(const Subdevice& device, const Mod
 
 asio::awaitable<JobOutcome> FirmwareJobs::run_job(const Subdevice& device, const ModuleSpec& module, JobRecord record,
                                                   Requery requery) {
-  ProgressReporter progress(session_, rpc_, device.product_key, device.device_name, module.name, &online_gate_);
+  ProgressReporter progress(session_, rpc_, device.product_key, device.device_name, module.name, &online_gate_, status_);
   if (stopping_) co_return JobOutcome::interrupted;
 
   // A journaled download of the same package keeps its bytes; anything else
@@ -305,6 +335,8 @@ asio::awaitable<JobOutcome> FirmwareJobs::run_job(const Subdevice& device, const
     co_await journal_failed(device, record, journaled, FailureStep::download_failed, progress);
     co_return JobOutcome::failed;
   }
+  if (status_ != nullptr) status_->set_error(device.key(), module.name, "");
+  show(device, module, DeviceActivity::downloading, record.target_version);
   spdlog::info("sub-device {}: firmware {} -> {} ({} file(s), {})", device.display_name(), record.previous_version,
                record.target_version, record.files.size(), record.sign_method);
 
@@ -348,6 +380,7 @@ asio::awaitable<JobOutcome> FirmwareJobs::run_job(const Subdevice& device, const
     done += file.size;
   }
 
+  show(device, module, DeviceActivity::verifying);
   // A streamed file is verified: the downloader hashed exactly the bytes it
   // wrote and fsynced (a resumed download re-hashes the prefix it kept), and
   // download_file compared that digest with the offer. Reading the file
@@ -504,7 +537,7 @@ asio::awaitable<void> FirmwareJobs::end_job(const Subdevice& device, const Modul
 asio::awaitable<JobOutcome> FirmwareJobs::flash_verified(JobRecord record, const Subdevice& device,
                                                          const ModuleSpec& module, ProgressReporter& progress,
                                                          std::vector<std::string> kept) {
-  PluginRunner* runner = runner_for(module);
+  const std::shared_ptr<PluginRunner> runner = runner_for(module);
   if (runner == nullptr) {
     co_await progress.failed(FailureStep::flashing_failed, "no plugin '" + module.plugin + "'");
     journal_.remove(device.key());
@@ -549,6 +582,7 @@ asio::awaitable<JobOutcome> FirmwareJobs::flash_verified(JobRecord record, const
   }
   // The last look before the plugin runs: bytes kept across a restart or
   // shared through the cache are hashed again from disk.
+  if (!kept.empty()) show(device, module, DeviceActivity::verifying, record.target_version);
   const auto mismatch = co_await mismatch_on_disk(record, std::move(kept));
   if (mismatch) {
     spdlog::error("sub-device {}: kept image fails verification, not flashing: {}", device.display_name(), log_text(*mismatch));
@@ -567,8 +601,11 @@ asio::awaitable<JobOutcome> FirmwareJobs::flash_verified(JobRecord record, const
   }
 
   spdlog::info("sub-device {}: flashing {} with plugin '{}'", device.display_name(), record.target_version, module.plugin);
-  auto on_progress = [name = device.display_name()](int percent) {
+  show(device, module, DeviceActivity::flashing, record.target_version);
+  auto on_progress = [name = device.display_name(), key = device.key(), module_name = module.name,
+                      status = status_](int percent) {
     spdlog::debug("sub-device {}: flashing {} %", name, percent);
+    if (status != nullptr) status->set_flash_progress(key, module_name, percent);
   };
   const FlashOutcome outcome = co_await runner->flash(job, std::move(on_progress));
   if (!outcome.flashed) {
@@ -595,6 +632,7 @@ asio::awaitable<JobOutcome> FirmwareJobs::confirm_and_report(JobRecord record, c
                                                              const ModuleSpec& module, ProgressReporter& progress,
                                                              PluginRunner& runner, PluginJob query) {
   query.current_version = record.target_version;
+  show(device, module, DeviceActivity::confirming, record.target_version);
   const std::optional<std::string> runs = co_await confirm_flash(runner, query, record.target_version);
   if (runs && *runs != record.target_version) {
     // The plugin said it flashed, the device says otherwise: never reported

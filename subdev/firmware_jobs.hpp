@@ -25,6 +25,7 @@
 #include "subdev/cloud_rpc.hpp"
 #include "subdev/device_state.hpp"
 #include "subdev/firmware_offer.hpp"
+#include "subdev/fleet_status.hpp"
 #include "subdev/job_journal.hpp"
 #include "subdev/plugin_run_records.hpp"
 #include "subdev/plugin_runner.hpp"
@@ -94,6 +95,16 @@ class FirmwareJobs {
   // The device's version as its plugin tells it, or nullopt.
   asio::awaitable<std::optional<std::string>> plugin_version(const Subdevice& device, const ModuleSpec& module);
 
+  // The operator's view (may be null; outlives the jobs): each job's state,
+  // download and flash progress, and why it failed.
+  void set_status(FleetStatus* status) noexcept { status_ = status; }
+
+  // A reload: plugins whose config changed get a new runner, used from the
+  // next job on; a job running keeps the runner it started with. The
+  // download settings apply to the next download.
+  void set_plugins(const std::map<std::string, config::PluginConfig>& plugins);
+  void set_download_options(const FirmwareJobsOptions& options);
+
   // What a job's reports wait for after a reconnect (the sweep's online set
   // logged in again); without it, the session alone.
   void set_online_gate(OnlineGate gate) { online_gate_ = std::move(gate); }
@@ -126,7 +137,9 @@ class FirmwareJobs {
                                                  ProgressReporter& progress, Requery& requery, std::string& detail);
   asio::awaitable<void> report_version(const Subdevice& device, const ModuleSpec& module, const std::string& version);
   PluginJob plugin_job(const Subdevice& device, const ModuleSpec& module, const JobRecord* record) const;
-  PluginRunner* runner_for(const ModuleSpec& module);
+  std::shared_ptr<PluginRunner> runner_for(const ModuleSpec& module);
+  void show(const Subdevice& device, const ModuleSpec& module, DeviceActivity activity,
+            const std::string& target = {});
   std::filesystem::path shared_image(const std::string& sign) const;
   // A validated offer's job: journal, download, verify, flash_verified.
   asio::awaitable<JobOutcome> run_job(const Subdevice& device, const ModuleSpec& module, JobRecord record,
@@ -149,7 +162,9 @@ class FirmwareJobs {
   transports::HttpDownloader downloader_;
   JobJournal journal_;
   PluginRunRecords plugin_runs_;  // before runners_: they hold a pointer to it
-  std::map<std::string, std::unique_ptr<PluginRunner>> runners_;  // by plugin name
+  // By plugin name; shared with the jobs running them (a reload may replace one).
+  std::map<std::string, std::shared_ptr<PluginRunner>> runners_;
+  FleetStatus* status_ = nullptr;
   OnlineGate online_gate_;
   int flashing_ = 0;
   bool stopping_ = false;

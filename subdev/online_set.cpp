@@ -25,6 +25,59 @@ std::vector<const Subdevice*> OnlineSet::online_members() const {
   return out;
 }
 
+std::vector<const Subdevice*> OnlineSet::remap(const Registry& registry) {
+  std::vector<const Subdevice*> members;
+  std::set<const Subdevice*> online;
+  std::vector<const Subdevice*> gone;
+  for (const Subdevice* device : members_) {
+    const Subdevice* now = registry.find(device->product_key, device->device_name);
+    const bool was_online = online_.count(device) > 0;
+    if (now == nullptr) {
+      if (was_online) gone.push_back(device);
+      continue;
+    }
+    members.push_back(now);
+    if (was_online) online.insert(now);
+  }
+  members_ = std::move(members);
+  online_ = std::move(online);
+  return gone;
+}
+
+bool OnlineSet::remove(const Subdevice* device) {
+  members_.erase(std::remove(members_.begin(), members_.end(), device), members_.end());
+  return online_.erase(device) > 0;
+}
+
+asio::awaitable<bool> OnlineSet::admit(std::vector<const Subdevice*> devices) {
+  std::vector<const Subdevice*> fresh;
+  for (const Subdevice* device : devices) {
+    if (!contains(device)) {
+      members_.push_back(device);
+      fresh.push_back(device);
+    } else if (!online(device)) {
+      fresh.push_back(device);  // refused before: tried again
+    }
+  }
+  // Not logged in on this connection: the next ensure() logs in everyone.
+  if (!current() || fresh.empty()) co_return current();
+  BatchOutcome added = co_await topology_.add(fresh);
+  if (added.aborted) co_return false;
+  BatchOutcome logged_in = co_await topology_.login(added.accepted);
+  if (logged_in.aborted) co_return false;
+  online_.insert(logged_in.accepted.begin(), logged_in.accepted.end());
+  for (const auto& [device, code] : added.refused) {
+    state_.at(device->key()).last_result = "topology add refused (code " + std::to_string(code) + ")";
+    state_.mark_dirty();
+  }
+  for (const auto& [device, code] : logged_in.refused) {
+    state_.at(device->key()).last_result = "login refused (code " + std::to_string(code) + ")";
+    state_.mark_dirty();
+  }
+  spdlog::info("logged in {} of {} added sub-device(s)", logged_in.accepted.size(), fresh.size());
+  co_return true;
+}
+
 asio::awaitable<bool> OnlineSet::ensure() {
   if (current()) co_return true;
   const auto connection = session_.connection_count();

@@ -6,6 +6,7 @@
 // current window, visited devices too; between passes whatever the last pass
 // left online (every device when the pass is not windowed; none when it is,
 // as each window is logged out at its end).
+#include <algorithm>
 #include <cstdint>
 #include <set>
 #include <string>
@@ -26,6 +27,23 @@ class OnlineSet {
   // in. Devices that leave the set are logged out by the caller, if at all.
   void assign(std::vector<const Subdevice*> members);
   void clear() { assign({}); }
+
+  // Adds `devices` to the set and, when the set is logged in on the current
+  // connection, adds and logs in just those (a reload's new devices, a
+  // checked device outside the window). False when the session dropped.
+  asio::awaitable<bool> admit(std::vector<const Subdevice*> devices);
+
+  // A reload: each member is replaced by the registry's device of the same
+  // key. Members the registry no longer has leave the set; those of them
+  // that were online are returned (for the caller to log out).
+  std::vector<const Subdevice*> remap(const Registry& registry);
+
+  // Takes `device` out of the set; true when it was online.
+  bool remove(const Subdevice* device);
+
+  [[nodiscard]] bool contains(const Subdevice* device) const {
+    return std::find(members_.begin(), members_.end(), device) != members_.end();
+  }
 
   // Logs the set in unless it was logged in on the current connection.
   // False when the session dropped meanwhile: call again after reconnect.

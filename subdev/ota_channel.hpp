@@ -66,6 +66,9 @@ class OtaChannel {
 
   asio::awaitable<VisitResult> visit(const Subdevice& device);
 
+  // A reload: from the next query on.
+  void set_query_timeout(std::chrono::milliseconds timeout) noexcept { query_timeout_ = timeout; }
+
   // A firmware/get reply or an upgrade push, converted by the message seam.
   // Acted on only when it is for the active device and (replies) carries the
   // id we wait for; anything else is logged with its device and dropped.

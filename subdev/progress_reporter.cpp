@@ -1,5 +1,7 @@
 #include "subdev/progress_reporter.hpp"
 
+#include "subdev/fleet_status.hpp"
+
 #include <spdlog/spdlog.h>
 
 #include "subdev/json_text.hpp"
@@ -32,10 +34,13 @@ asio::awaitable<bool> ready_to_publish(transports::MqttSession& session, const O
 }
 
 ProgressReporter::ProgressReporter(transports::MqttSession& session, CloudRpc& rpc, std::string product_key,
-                                   std::string device_name, std::string module, const OnlineGate* gate)
+                                   std::string device_name, std::string module, const OnlineGate* gate,
+                                   FleetStatus* status)
     : session_(session),
       rpc_(rpc),
       gate_(gate),
+      status_(status),
+      device_key_(product_key + "." + device_name),
       topic_(topics::ota_progress(product_key, device_name)),
       module_(std::move(module)) {}
 
@@ -52,6 +57,7 @@ void ProgressReporter::on_download_progress(std::uint64_t done, std::uint64_t to
   if (total == 0) return;
   // 1..99 while downloading: 100 is said only once the image is complete.
   const int step = static_cast<int>(std::min<std::uint64_t>(99, done * 100 / total));
+  if (status_ != nullptr) status_->set_download_progress(device_key_, module_, step);
   const auto now = std::chrono::steady_clock::now();
   if (step < 1 || step < last_step_ + kStepGranularity || now - last_sent_ < kMinInterval) return;
   if (session_.state() != transports::MqttState::connected) return;
@@ -62,6 +68,9 @@ void ProgressReporter::on_download_progress(std::uint64_t done, std::uint64_t to
 }
 
 asio::awaitable<void> ProgressReporter::publish_final(int step, std::string desc) {
+  const bool waits = session_.state() != transports::MqttState::connected ||
+                     (gate_ != nullptr && gate_->current && !gate_->current());
+  if (waits && status_ != nullptr) status_->set_activity(device_key_, module_, DeviceActivity::reporting);
   const bool ready = co_await ready_to_publish(
       session_, gate_, std::chrono::duration_cast<std::chrono::milliseconds>(kFinalReportWait));
   if (!ready) {
@@ -81,6 +90,7 @@ asio::awaitable<void> ProgressReporter::download_complete() {
 }
 
 asio::awaitable<void> ProgressReporter::failed(FailureStep step, std::string desc) {
+  if (status_ != nullptr) status_->set_error(device_key_, module_, "step " + std::to_string(static_cast<int>(step)) + ": " + desc);
   co_await publish_final(static_cast<int>(step), std::move(desc));
 }
 

@@ -18,6 +18,8 @@
 
 namespace otagw::subdev {
 
+class FleetStatus;
+
 // What a job's publish for its sub-device waits for besides the session: the
 // sweep's online set logged in again on the current connection (after a
 // reconnect the platform holds every sub-device offline and drops its
@@ -41,9 +43,11 @@ enum class FailureStep : int {
 
 class ProgressReporter {
  public:
-  // `gate` (may be null) outlives the reporter.
+  // `gate` and `status` (may be null) outlive the reporter. The operator's
+  // view (`status`) hears every progress (it throttles itself), the failure
+  // steps' desc as the module's error, and when a final step waits.
   ProgressReporter(transports::MqttSession& session, CloudRpc& rpc, std::string product_key, std::string device_name,
-                   std::string module, const OnlineGate* gate = nullptr);
+                   std::string module, const OnlineGate* gate = nullptr, FleetStatus* status = nullptr);
 
   // Bytes received so far; publishes when due. Never blocks: dropped while
   // the session is down or the gate not logged in again (the final step
@@ -64,6 +68,8 @@ class ProgressReporter {
   transports::MqttSession& session_;
   CloudRpc& rpc_;
   const OnlineGate* gate_;
+  FleetStatus* status_;
+  std::string device_key_;
   std::string topic_;
   std::string module_;
   int last_step_ = 0;

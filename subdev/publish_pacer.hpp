@@ -22,6 +22,9 @@ class PublishPacer {
 
   void slow_down();
 
+  // A reload: the configured rate (0 = unpaced) from the next slot on.
+  void set_max_per_s(int max_per_s) { set_rate(max_per_s); }
+
   [[nodiscard]] double rate_per_s() const noexcept { return rate_per_s_; }
 
  private:

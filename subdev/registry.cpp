@@ -4,24 +4,51 @@
 
 namespace otagw::subdev {
 
-Registry::Registry(const std::vector<config::SubdeviceConfig>& entries) {
+Registry::Registry(const std::vector<config::SubdeviceConfig>& entries, const Registry* previous) {
+  std::vector<Subdevice> built;
   for (const auto& entry : entries) {
     const std::string key = entry.product_key + "." + entry.device_name;
-    auto [it, inserted] = index_.try_emplace(key, devices_.size());
+    auto [it, inserted] = index_.try_emplace(key, built.size());
     if (inserted) {
-      devices_.push_back(Subdevice{entry.product_key, entry.device_name, entry.device_secret, {}});
-    } else if (devices_[it->second].device_secret != entry.device_secret) {
+      built.push_back(Subdevice{entry.product_key, entry.device_name, entry.device_secret, {}});
+    } else if (built[it->second].device_secret != entry.device_secret) {
       // A device has one secret; the first entry's is used for signing.
       spdlog::warn("sub-device {}: module '{}' lists a different device secret than its first entry; using the first",
-                   key, entry.module);
+                   built[it->second].display_name(), entry.module);
     }
-    devices_[it->second].modules.push_back(ModuleSpec{entry.module, entry.version, entry.plugin, entry.params});
+    built[it->second].modules.push_back(ModuleSpec{entry.module, entry.version, entry.plugin, entry.params});
+  }
+  devices_.reserve(built.size());
+  for (Subdevice& device : built) {
+    SubdevicePtr kept = previous != nullptr ? previous->find_key(device.key()) : nullptr;
+    devices_.push_back(kept && kept->same_as(device) ? std::move(kept)
+                                                     : std::make_shared<const Subdevice>(std::move(device)));
   }
 }
 
 const Subdevice* Registry::find(const std::string& product_key, const std::string& device_name) const {
-  const auto it = index_.find(product_key + "." + device_name);
-  return it == index_.end() ? nullptr : &devices_[it->second];
+  return find_key(product_key + "." + device_name).get();
+}
+
+SubdevicePtr Registry::find_key(const std::string& device_key) const {
+  const auto it = index_.find(device_key);
+  return it == index_.end() ? nullptr : devices_[it->second];
+}
+
+RegistryDiff diff(const Registry& before, const Registry& after) {
+  RegistryDiff out;
+  for (const SubdevicePtr& device : after.devices()) {
+    const SubdevicePtr old = before.find_key(device->key());
+    if (!old) {
+      out.added.push_back(device);
+    } else if (old != device) {
+      out.updated.push_back(device);
+    }
+  }
+  for (const SubdevicePtr& device : before.devices()) {
+    if (!after.find_key(device->key())) out.removed.push_back(device);
+  }
+  return out;
 }
 
 }  // namespace otagw::subdev

@@ -2,6 +2,7 @@
 // The registered sub-devices, grouped by device: the config lists one entry
 // per (product_key, device_name, module), the platform and the OTA channel
 // work per device.
+#include <memory>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -17,6 +18,8 @@ struct ModuleSpec {
   std::string configured_version;  // reported when nothing better is known
   std::string plugin;              // a key of config::Config::plugins
   nlohmann::json params;
+
+  bool operator==(const ModuleSpec&) const = default;
 };
 
 struct Subdevice {
@@ -29,19 +32,46 @@ struct Subdevice {
   [[nodiscard]] std::string key() const { return product_key + "." + device_name; }  // state and file names
   // How a person reads the device: logs, messages, docs ("PK/DN").
   [[nodiscard]] std::string display_name() const { return product_key + "/" + device_name; }
+
+  // Same identity, secret and modules (a reload keeps such a device as it is).
+  [[nodiscard]] bool same_as(const Subdevice& other) const {
+    return product_key == other.product_key && device_name == other.device_name &&
+           !(device_secret != other.device_secret) && modules == other.modules;
+  }
 };
+
+// Devices are shared: a visit or job holds the one it started with, and a
+// reload that leaves a device unchanged keeps the very same object, so
+// pointers to it held elsewhere (the online set) stay valid.
+using SubdevicePtr = std::shared_ptr<const Subdevice>;
 
 class Registry {
  public:
   Registry() = default;
-  explicit Registry(const std::vector<config::SubdeviceConfig>& entries);
+  // `previous` (a reload): devices it holds unchanged are taken over as they are.
+  explicit Registry(const std::vector<config::SubdeviceConfig>& entries, const Registry* previous = nullptr);
 
-  [[nodiscard]] const std::vector<Subdevice>& devices() const noexcept { return devices_; }
+  [[nodiscard]] const std::vector<SubdevicePtr>& devices() const noexcept { return devices_; }
   [[nodiscard]] const Subdevice* find(const std::string& product_key, const std::string& device_name) const;
+  [[nodiscard]] SubdevicePtr find_key(const std::string& device_key) const;
 
  private:
-  std::vector<Subdevice> devices_;  // in config order of first appearance
+  std::vector<SubdevicePtr> devices_;  // in config order of first appearance
   std::unordered_map<std::string, std::size_t> index_;  // key() -> position
 };
+
+}  // namespace otagw::subdev
+
+namespace otagw::subdev {
+
+// What a reload changes in the device list, by device key.
+struct RegistryDiff {
+  std::vector<SubdevicePtr> added;
+  std::vector<SubdevicePtr> removed;  // the old objects
+  std::vector<SubdevicePtr> updated;  // the new objects (modules, plugin, params, version or secret changed)
+  [[nodiscard]] bool empty() const noexcept { return added.empty() && removed.empty() && updated.empty(); }
+};
+
+[[nodiscard]] RegistryDiff diff(const Registry& before, const Registry& after);
 
 }  // namespace otagw::subdev

@@ -1,6 +1,9 @@
 #include "subdev/sweeper.hpp"
 
 #include <algorithm>
+#include <set>
+
+#include <fmt/format.h>
 
 #include <spdlog/spdlog.h>
 
@@ -20,11 +23,12 @@ std::int64_t wall_clock_ms() {
 }  // namespace
 
 Sweeper::Sweeper(asio::any_io_executor blocking_pool, transports::MqttSession& session, GatewayIdentity gateway,
-                 const Registry& registry, DeviceStateStore& state, SweeperOptions options)
+                 std::shared_ptr<const Registry> registry, DeviceStateStore& state, SweeperOptions options,
+                 FleetStatus* status)
     : blocking_pool_(std::move(blocking_pool)),
       session_(session),
       gateway_(gateway),
-      registry_(registry),
+      registry_(std::move(registry)),
       state_(state),
       options_(options),
       pacer_(options.max_publish_per_s),
@@ -32,10 +36,12 @@ Sweeper::Sweeper(asio::any_io_executor blocking_pool, transports::MqttSession& s
       topology_(std::move(gateway), rpc_, state, options.reply_timeout),
       channel_(session, rpc_, pacer_, state, options.query_timeout),
       markers_(options.runtime_dir),
-      online_(session, topology_, state) {
+      online_(session, topology_, state),
+      status_(status) {
   if (!options_.plugins.empty()) {
     jobs_ = std::make_unique<FirmwareJobs>(session.executor(), blocking_pool_, session, rpc_, state, options_.plugins,
                                            options_.jobs);
+    jobs_->set_status(status_);
     channel_.set_jobs(jobs_.get());
     // A job outlives a reconnect: its reports wait for the online set to be
     // logged in again (the sweep is inside the visit, so nothing else logs
@@ -136,11 +142,31 @@ void Sweeper::record(const Subdevice& device, const VisitResult& visit, PassRepo
         spdlog::warn("sub-device {}: {}query failed: {}", device.display_name(), label, module.detail);
         break;
     }
+    std::string result;
+    if (module.resumed_job) result += "resumed job " + std::string(to_string(*module.resumed_job)) + "; ";
+    result += std::string(to_string(module.outcome));
+    if (module.offer) result += " " + module.offer->version;
+    if (module.job) result += " " + std::string(to_string(*module.job));
     if (!summary.empty()) summary += "; ";
-    if (module.resumed_job) summary += label + "resumed job " + std::string(to_string(*module.resumed_job)) + "; ";
-    summary += label + std::string(to_string(module.outcome));
-    if (module.offer) summary += " " + module.offer->version;
-    if (module.job) summary += " " + std::string(to_string(*module.job));
+    summary += label + result;
+    if (status_ != nullptr) {
+      // A failed job said why already (its failure step's desc).
+      std::optional<std::string> error;
+      const bool job_failed = module.job == JobOutcome::failed || module.resumed_job == JobOutcome::failed;
+      if (module.outcome == QueryOutcome::failed) {
+        error = module.detail;
+      } else if (module.outcome == QueryOutcome::no_reply) {
+        error = "no answer to firmware/get within " +
+                std::to_string(std::chrono::duration_cast<std::chrono::seconds>(options_.query_timeout).count()) + " s";
+      } else if (!job_failed) {
+        error = "";
+      }
+      // The version reported at the visit's start, unless a job installed another since.
+      if (module.job != JobOutcome::installed && module.resumed_job != JobOutcome::installed) {
+        status_->set_version(device.key(), module.module, module.reported_version);
+      }
+      status_->set_result(device.key(), module.module, state.last_check_ms, std::move(result), std::move(error));
+    }
   }
   state.last_result = std::move(summary);
   state_.mark_dirty();
@@ -154,28 +180,100 @@ asio::awaitable<void> Sweeper::save_state(bool force) {
   (void)co_await state_.async_save(blocking_pool_);
 }
 
+bool Sweeper::windowed() const noexcept {
+  return registry_->devices().size() > std::max<std::size_t>(1, options_.max_online);
+}
+
+asio::awaitable<Sweeper::VisitStep> Sweeper::visit_device(SubdevicePtr device, PassReport& report) {
+  if (!markers_.begin(*device)) {
+    ++report.skipped;
+    state_.at(device->key()).last_result = "skipped: otagwd ended during its visit " +
+                                           std::to_string(VisitMarkers::kMaxEndsInARow) + " times in a row";
+    state_.mark_dirty();
+    if (status_ != nullptr) {
+      for (const ModuleSpec& module : device->modules) {
+        status_->set_result(device->key(), module.name, 0, state_.at(device->key()).last_result, std::nullopt);
+      }
+    }
+    co_return VisitStep::done;
+  }
+  spdlog::debug("sub-device {}: visiting", device->display_name());
+  if (status_ != nullptr) status_->set_device_activity(device->key(), DeviceActivity::visiting);
+  // `device` (a shared pointer) keeps the very object this visit and its
+  // jobs started with alive, whatever a reload does meanwhile.
+  VisitResult visit = co_await channel_.visit(*device);
+  // After an internal error the marker stays for the next start to count,
+  // and nothing of the broken visit is recorded.
+  if (failed_) co_return VisitStep::failed;
+  markers_.end(device->key());
+  if (visit.aborted) {
+    ++report.resumed;
+    if (status_ != nullptr) status_->set_device_activity(device->key(), DeviceActivity::idle);
+    spdlog::info("sub-device {}: visit abandoned ({}); resuming there after reconnect", device->display_name(),
+                 visit.aborted.message());
+    co_return VisitStep::abandoned;
+  }
+  record(*device, visit, report);
+  if (status_ != nullptr) status_->device_visited();
+  co_return VisitStep::done;
+}
+
+std::string Sweeper::take_check() {
+  std::string key = std::move(checks_.front());
+  checks_.pop_front();
+  return key;
+}
+
 asio::awaitable<PassReport> Sweeper::run_pass(std::chrono::milliseconds reconnect_wait) {
   PassReport report;
   const auto started = std::chrono::steady_clock::now();
-  std::vector<const Subdevice*> devices;
-  for (const Subdevice& device : registry_.devices()) devices.push_back(&device);
-  const std::size_t window_size = std::max<std::size_t>(1, options_.max_online);
-  const bool windowed = devices.size() > window_size;
+  struct Running {
+    bool& flag;
+    explicit Running(bool& f) : flag(f) { flag = true; }
+    ~Running() { flag = false; }
+  } running(pass_running_);
+  co_await apply_reload(nullptr, 0, 0);
+  // The pass's own list: a reload appends what it adds; what it removes is
+  // skipped below (each device is looked up again before its visit).
+  std::vector<SubdevicePtr> devices = registry_->devices();
+  if (status_ != nullptr) status_->pass_started(devices.size());
+  std::set<std::string> visited;  // by key: a check may have visited one already
+  auto finish = [&] {
+    report.elapsed = std::chrono::steady_clock::now() - started;
+    if (status_ != nullptr) {
+      status_->pass_ended(fmt::format("{} visited, {} up to date, {} offer(s), {} installed, {} job(s) failed, {} "
+                                      "without reply, {} failed, {} not logged in, {} skipped",
+                                      report.visited, report.up_to_date, report.offers, report.installed,
+                                      report.jobs_failed, report.no_reply, report.failed, report.not_logged_in,
+                                      report.skipped),
+                          0);
+    }
+  };
 
-  for (std::size_t window_start = 0; window_start < devices.size(); window_start += window_size) {
-    const std::span<const Subdevice* const> window(devices.data() + window_start,
-                                                   std::min(window_size, devices.size() - window_start));
-    online_.assign({window.begin(), window.end()});  // every window (and every pass) logs in anew
-    std::size_t next = 0;
-    while (next < window.size()) {
-      if (stopping_) co_return report;
+  std::size_t window_start = 0;
+  while (window_start < devices.size()) {
+    const std::size_t window_size = std::max<std::size_t>(1, options_.max_online);
+    const bool windowed_pass = devices.size() > window_size;
+    std::vector<const Subdevice*> members;
+    for (std::size_t i = window_start; i < std::min(devices.size(), window_start + window_size); ++i) {
+      if (const Subdevice* now = registry_->find(devices[i]->product_key, devices[i]->device_name)) {
+        members.push_back(now);
+      }
+    }
+    online_.assign(std::move(members));  // every window (and every pass) logs in anew
+    std::size_t next = window_start;
+    while (next < std::min(devices.size(), window_start + window_size)) {
+      if (stopping_) {
+        finish();
+        co_return report;
+      }
       if (session_.state() != transports::MqttState::connected) {
-        spdlog::info("sweep paused at {}: waiting for the cloud session", window[next]->display_name());
+        spdlog::info("sweep paused at {}: waiting for the cloud session", devices[next]->display_name());
         const std::error_code reconnected =
             co_await session_.async_wait_connected(reconnect_wait, asio::use_awaitable);
         if (reconnected) {
           co_await save_state(true);
-          report.elapsed = std::chrono::steady_clock::now() - started;
+          finish();
           co_return report;
         }
       }
@@ -183,50 +281,202 @@ asio::awaitable<PassReport> Sweeper::run_pass(std::chrono::milliseconds reconnec
       // visited devices offline with the gateway too.
       const bool logged_in = co_await online_.ensure();
       if (!logged_in) continue;
+      if (pending_reload_) {
+        co_await apply_reload(&devices, window_start, window_size);
+        continue;
+      }
 
-      const Subdevice& device = *window[next];
-      if (!online_.online(&device)) {
+      if (!checks_.empty()) {
+        const SubdevicePtr checked = registry_->find_key(take_check());
+        if (!checked) continue;
+        // (A named vector: g++ 12 miscompiles a braced list across co_await.)
+        std::vector<const Subdevice*> one{checked.get()};
+        const bool admitted = co_await online_.admit(std::move(one));
+        if (!admitted) {  // the session dropped: the loop waits for it
+          checks_.push_front(checked->key());
+          continue;
+        }
+        if (!online_.online(checked.get())) {
+          ++report.not_logged_in;
+          if (status_ != nullptr) status_->set_device_activity(checked->key(), DeviceActivity::idle);
+          continue;
+        }
+        const VisitStep step = co_await visit_device(checked, report);
+        if (step == VisitStep::failed) co_return report;
+        if (step == VisitStep::done) visited.insert(checked->key());
+        co_await save_state(false);
+        continue;
+      }
+
+      const SubdevicePtr device = registry_->find_key(devices[next]->key());
+      if (!device || visited.count(device->key()) > 0) {  // removed by a reload, or checked in this pass
+        ++next;
+        continue;
+      }
+      if (!online_.online(device.get())) {
         ++report.not_logged_in;
         ++next;
         continue;
       }
-      if (!markers_.begin(device)) {
-        ++report.skipped;
-        state_.at(device.key()).last_result = "skipped: otagwd ended during its visit " +
-                                              std::to_string(VisitMarkers::kMaxEndsInARow) + " times in a row";
-        state_.mark_dirty();
-        ++next;
-        continue;
-      }
-      spdlog::debug("sub-device {}: visiting", device.display_name());
-      VisitResult visit = co_await channel_.visit(device);
-      // After an internal error the marker stays for the next start to count,
-      // and nothing of the broken visit is recorded.
-      if (failed_) co_return report;
-      markers_.end(device.key());
-      if (visit.aborted) {
-        ++report.resumed;
-        spdlog::info("sub-device {}: visit abandoned ({}); resuming there after reconnect", device.display_name(),
-                     visit.aborted.message());
-        continue;
-      }
-      record(device, visit, report);
+      const VisitStep step = co_await visit_device(device, report);
+      if (step == VisitStep::failed) co_return report;
+      if (step == VisitStep::abandoned) continue;
+      visited.insert(device->key());
       ++next;
       co_await save_state(false);
     }
-    if (windowed) {
+    if (windowed_pass) {
       if (session_.state() == transports::MqttState::connected) {
         const std::error_code logged_out = co_await topology_.logout(online_.online_members());
         if (logged_out) spdlog::warn("logout of window failed: {}", logged_out.message());
       }
       online_.clear();
     }
+    window_start += window_size;
   }
   if (jobs_) jobs_->end_pass();
   co_await save_state(true);
   report.complete = !stopping_;
-  report.elapsed = std::chrono::steady_clock::now() - started;
+  finish();
   co_return report;
+}
+
+bool Sweeper::request_pass() {
+  if (pass_running_) return false;
+  pass_requested_ = true;
+  if (interval_timer_) interval_timer_->cancel();
+  return true;
+}
+
+std::size_t Sweeper::request_check(const std::string& device_key) {
+  if (!registry_->find_key(device_key)) return 0;
+  const auto it = std::find(checks_.begin(), checks_.end(), device_key);
+  if (it != checks_.end()) return static_cast<std::size_t>(it - checks_.begin()) + 1;
+  checks_.push_back(device_key);
+  if (status_ != nullptr) status_->set_device_activity(device_key, DeviceActivity::queued);
+  if (interval_timer_) interval_timer_->cancel();
+  return checks_.size();
+}
+
+bool Sweeper::reload(SweeperReload reload) {
+  pending_reload_ = std::move(reload);
+  if (interval_timer_) interval_timer_->cancel();
+  return channel_.active() != nullptr;
+}
+
+asio::awaitable<void> Sweeper::apply_reload(std::vector<SubdevicePtr>* pass, std::size_t window_start,
+                                            std::size_t window_size) {
+  if (!pending_reload_) co_return;
+  SweeperReload reload = std::move(*pending_reload_);
+  pending_reload_.reset();
+  const RegistryDiff changes = diff(*registry_, *reload.registry);
+  registry_ = std::move(reload.registry);
+
+  // Settings for what comes next; the paths a running daemon uses stay.
+  const SweeperOptions& next = reload.options;
+  options_.max_online = next.max_online;
+  options_.query_timeout = next.query_timeout;
+  options_.sweep_interval = next.sweep_interval;
+  options_.delete_removed_topology = next.delete_removed_topology;
+  if (options_.max_publish_per_s != next.max_publish_per_s) {
+    options_.max_publish_per_s = next.max_publish_per_s;
+    pacer_.set_max_per_s(next.max_publish_per_s);
+  }
+  channel_.set_query_timeout(next.query_timeout);
+  options_.plugins = next.plugins;
+  if (!jobs_ && !options_.plugins.empty()) {
+    jobs_ = std::make_unique<FirmwareJobs>(session_.executor(), blocking_pool_, session_, rpc_, state_,
+                                           options_.plugins, options_.jobs);
+    jobs_->set_status(status_);
+    jobs_->set_online_gate({[this] { return online_.current(); },
+                            [this]() -> asio::awaitable<bool> { return online_.ensure(); }});
+  }
+  if (jobs_) {
+    jobs_->set_plugins(options_.plugins);
+    jobs_->set_download_options(next.jobs);
+    channel_.set_jobs(options_.plugins.empty() ? nullptr : jobs_.get());
+  }
+  checks_.erase(std::remove_if(checks_.begin(), checks_.end(),
+                               [this](const std::string& key) { return !registry_->find_key(key); }),
+                checks_.end());
+  if (status_ != nullptr) status_->sync(*registry_, state_);
+
+  // The online set takes the new objects; removed devices leave it and go
+  // offline. Updated devices whose secret changed log in again.
+  std::vector<const Subdevice*> gone = online_.remap(*registry_);
+  std::vector<const Subdevice*> relogin;
+  for (const SubdevicePtr& device : changes.updated) {
+    if (online_.contains(device.get()) && online_.remove(device.get())) relogin.push_back(device.get());
+  }
+  const bool connected = session_.state() == transports::MqttState::connected;
+  if (!gone.empty() && connected) {
+    const std::error_code logged_out = co_await topology_.logout(gone);
+    if (logged_out) spdlog::warn("logout of {} removed sub-device(s) failed: {}", gone.size(), logged_out.message());
+  }
+  // Added devices: in the window under way (or, between passes, when every
+  // device fits in one) they are logged in now; later windows log theirs in.
+  std::vector<const Subdevice*> admit = relogin;
+  if (pass != nullptr) {
+    for (const SubdevicePtr& device : changes.added) {
+      pass->push_back(device);
+      if (pass->size() - 1 < window_start + window_size) admit.push_back(device.get());
+    }
+  } else if (!windowed() && !online_.empty()) {
+    for (const SubdevicePtr& device : changes.added) admit.push_back(device.get());
+  }
+  if (!admit.empty() && connected) (void)co_await online_.admit(admit);
+  spdlog::info("configuration reloaded: {} sub-device(s) added, {} removed, {} changed", changes.added.size(),
+               changes.removed.size(), changes.updated.size());
+  if (on_reload_applied_) on_reload_applied_(changes);
+}
+
+asio::awaitable<void> Sweeper::run_checks() {
+  PassReport report;  // not a pass: each visit is logged on its own
+  while (!checks_.empty() && !stopping_ && session_.state() == transports::MqttState::connected) {
+    if (pending_reload_) co_await apply_reload(nullptr, 0, 0);
+    if (checks_.empty()) break;
+    const SubdevicePtr device = registry_->find_key(checks_.front());
+    if (!device) {
+      checks_.pop_front();
+      continue;
+    }
+    const bool was_member = online_.contains(device.get());
+    // (co_await results go to variables: g++ 12 miscompiles one in a condition.)
+    const bool logged_in = co_await online_.ensure();
+    bool admitted = false;
+    if (logged_in) {
+      std::vector<const Subdevice*> one{device.get()};  // named: see run_pass
+      admitted = co_await online_.admit(std::move(one));
+    }
+    if (!admitted) {
+      if (session_.state() != transports::MqttState::connected) co_return;  // tried again after reconnect
+      // Connected, yet the login could not be made (a refused subscription):
+      // the check is dropped rather than tried in a loop.
+      spdlog::warn("check of {}: the sub-devices cannot be logged in; check dropped", device->display_name());
+      checks_.pop_front();
+      if (status_ != nullptr) status_->set_device_activity(device->key(), DeviceActivity::idle);
+      continue;
+    }
+    checks_.pop_front();
+    if (online_.online(device.get())) {
+      const VisitStep step = co_await visit_device(device, report);
+      if (step == VisitStep::failed) co_return;
+      if (step == VisitStep::abandoned) {
+        checks_.push_front(device->key());
+        co_return;
+      }
+    } else if (status_ != nullptr) {
+      status_->set_device_activity(device->key(), DeviceActivity::idle);
+    }
+    // Between windowed passes nothing stays online: the device goes again.
+    if (!was_member && windowed() && session_.state() == transports::MqttState::connected) {
+      online_.remove(device.get());
+      std::vector<const Subdevice*> one{device.get()};
+      const std::error_code logged_out = co_await topology_.logout(std::move(one));
+      if (logged_out) spdlog::warn("logout of {} failed: {}", device->display_name(), logged_out.message());
+    }
+    co_await save_state(false);
+  }
 }
 
 asio::awaitable<void> Sweeper::run_forever() {
@@ -241,6 +491,7 @@ asio::awaitable<void> Sweeper::run_forever() {
                  std::chrono::duration<double>(report.elapsed).count(), report.visited, report.up_to_date,
                  report.offers, report.installed, report.jobs_failed, report.no_reply, report.failed,
                  report.not_logged_in, report.skipped);
+    if (status_ != nullptr) status_->set_next_pass(FleetStatus::now_ms() + options_.sweep_interval.count());
     co_await wait_for_next_pass();
   }
 }
@@ -253,8 +504,16 @@ asio::awaitable<void> Sweeper::wait_for_next_pass() {
   constexpr std::chrono::seconds kRetryAfterFailedLogin{10};
   const auto due = std::chrono::steady_clock::now() + options_.sweep_interval;
   auto wake_at = std::chrono::steady_clock::now();  // a login still due is tried at once
-  while (!stopping_ && std::chrono::steady_clock::now() < due) {
+  while (!stopping_ && std::chrono::steady_clock::now() < due && !pass_requested_) {
     const bool connected = session_.state() == transports::MqttState::connected;
+    if (pending_reload_) {
+      co_await apply_reload(nullptr, 0, 0);
+      continue;
+    }
+    if (connected && !checks_.empty()) {
+      co_await run_checks();
+      continue;
+    }
     if (connected && !online_.empty() && !online_.current() && std::chrono::steady_clock::now() >= wake_at) {
       const bool logged_in = co_await online_.ensure();
       // Still connected and not logged in (a refused subscription): try
@@ -268,6 +527,7 @@ asio::awaitable<void> Sweeper::wait_for_next_pass() {
     co_await interval_timer_->async_wait(asio::redirect_error(asio::use_awaitable, ignored));
     if (ignored == asio::error::operation_aborted) wake_at = std::min(wake_at, std::chrono::steady_clock::now());
   }
+  pass_requested_ = false;
 }
 
 }  // namespace otagw::subdev

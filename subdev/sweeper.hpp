@@ -5,9 +5,11 @@
 // re-login the pass resumes at that device.
 #include <chrono>
 #include <cstddef>
+#include <deque>
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string_view>
 
 #include "config/config.hpp"
@@ -15,6 +17,7 @@
 #include "subdev/device_state.hpp"
 #include "subdev/drop_log.hpp"
 #include "subdev/firmware_jobs.hpp"
+#include "subdev/fleet_status.hpp"
 #include "subdev/online_set.hpp"
 #include "subdev/ota_channel.hpp"
 #include "subdev/publish_pacer.hpp"
@@ -48,15 +51,24 @@ struct SweeperOptions {
   int max_publish_per_s = 0;
   std::chrono::milliseconds save_interval{1000};  // device state is flushed at most this often during a pass
   std::filesystem::path runtime_dir;              // the channel's crash-loop markers; empty = none
+  bool delete_removed_topology = false;           // a reload deletes the topology of devices it removes
   // Firmware jobs; without plugins offers are only recorded.
   std::map<std::string, config::PluginConfig> plugins;
   FirmwareJobsOptions jobs;
 };
 
+// What a reload hands the sweep (applied between visits, never inside one).
+struct SweeperReload {
+  std::shared_ptr<const Registry> registry;
+  SweeperOptions options;  // state_dir, runtime_dir and plugin_host stay as they were
+};
+
 class Sweeper {
  public:
+  // `status` (may be null) is the operator's view; it outlives the sweeper.
   Sweeper(asio::any_io_executor blocking_pool, transports::MqttSession& session, GatewayIdentity gateway,
-          const Registry& registry, DeviceStateStore& state, SweeperOptions options);
+          std::shared_ptr<const Registry> registry, DeviceStateStore& state, SweeperOptions options,
+          FleetStatus* status = nullptr);
 
   // The session's message handler: routes replies and OTA messages.
   void on_message(std::string_view topic, std::string_view payload);
@@ -79,20 +91,51 @@ class Sweeper {
   };
   void stop(StopReason reason = StopReason::requested);
 
+  // The operator (the control socket). A pass starts now unless one runs
+  // (false: it says so, no error).
+  bool request_pass();
+  [[nodiscard]] bool pass_running() const noexcept { return pass_running_; }
+  // The device (by key) is visited next: during a pass before the next
+  // device, between passes at once. Its place in the queue (1 = next), or 0
+  // when the registry has no such device.
+  std::size_t request_check(const std::string& device_key);
+
+  // A reload: taken at the sweep's next safe point (between visits; at once
+  // between passes). True when a visit is under way, so it waits for it.
+  bool reload(SweeperReload reload);
+  // Hears each reload once it is applied, with what it changed.
+  void set_reload_applied_handler(std::function<void(const RegistryDiff&)> handler) {
+    on_reload_applied_ = std::move(handler);
+  }
+  [[nodiscard]] std::shared_ptr<const Registry> registry() const noexcept { return registry_; }
+
   // A flash is running: the daemon lets it finish before it exits.
   [[nodiscard]] bool flashing() const noexcept { return jobs_ && jobs_->flashing(); }
 
   [[nodiscard]] const OtaChannel& channel() const noexcept { return channel_; }
 
  private:
+  enum class VisitStep { done, abandoned, failed };
+
   asio::awaitable<void> wait_for_next_pass();
   asio::awaitable<void> save_state(bool force);
   void record(const Subdevice& device, const VisitResult& visit, PassReport& report);
+  // One device of the online set: crash-loop markers, the visit, the record.
+  asio::awaitable<VisitStep> visit_device(SubdevicePtr device, PassReport& report);
+  // Between passes: the checked devices, one by one.
+  asio::awaitable<void> run_checks();
+  // The safe point: a pending reload is applied. `pass` (during a pass) gets
+  // the added devices appended; those within [window_start, window_end) are
+  // logged in now.
+  asio::awaitable<void> apply_reload(std::vector<SubdevicePtr>* pass, std::size_t window_start,
+                                     std::size_t window_size);
+  [[nodiscard]] bool windowed() const noexcept;
+  [[nodiscard]] std::string take_check();
 
   asio::any_io_executor blocking_pool_;
   transports::MqttSession& session_;
   GatewayIdentity gateway_;
-  const Registry& registry_;
+  std::shared_ptr<const Registry> registry_;
   DeviceStateStore& state_;
   SweeperOptions options_;
   PublishPacer pacer_;
@@ -108,6 +151,12 @@ class Sweeper {
   bool stopping_ = false;
   bool failed_ = false;  // stopped for an internal error
   std::unique_ptr<asio::steady_timer> interval_timer_;
+  FleetStatus* status_ = nullptr;
+  bool pass_running_ = false;
+  bool pass_requested_ = false;
+  std::deque<std::string> checks_;  // device keys, visited before anything else
+  std::optional<SweeperReload> pending_reload_;
+  std::function<void(const RegistryDiff&)> on_reload_applied_;
 };
 
 }  // namespace otagw::subdev

@@ -18,6 +18,7 @@ class MqttCategory final : public std::error_category {
       case MqttErrc::not_authorised: return "MQTT sign-in refused (not authorised)";
       case MqttErrc::connect_failed: return "could not connect to the MQTT broker";
       case MqttErrc::stopped: return "MQTT session stopped";
+      case MqttErrc::reconfigured: return "reconnecting with new settings";
     }
     return "unknown MQTT error " + std::to_string(value);
   }

@@ -14,6 +14,7 @@ enum class MqttErrc {
   not_authorised,      // CONNACK refused the sign-in (bad credentials or not authorised)
   connect_failed,      // DNS, TCP or TLS failed before CONNACK
   stopped,             // the session was stopped
+  reconfigured,        // the session reconnects with new settings (a reload)
 };
 
 [[nodiscard]] const std::error_category& mqtt_category() noexcept;

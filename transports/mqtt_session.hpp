@@ -74,6 +74,12 @@ class MqttSession {
   void set_message_handler(MessageHandler handler);
 
   void start();
+  // A reload: the next connection uses `options` (on_failure is kept). A
+  // live connection is closed (DISCONNECT) and made again at once, without
+  // back-off; operations in flight fail with connection_lost (the state
+  // handler hears `connecting` with MqttErrc::reconfigured); a back-off under
+  // way ends at once.
+  void reconfigure(MqttSessionOptions options);
   // Sends DISCONNECT if connected, fails pending operations with
   // MqttErrc::stopped and stops reconnecting. Idempotent.
   void stop();

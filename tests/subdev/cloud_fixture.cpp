@@ -59,6 +59,7 @@ void CloudFixture::write_files(const std::vector<SimDevice>& devices, const Clou
          << (ota_extra.find("query_timeout_s") == std::string::npos ? ", query_timeout_s: 2" : "")
          << (ota_extra.empty() ? "" : ", ") << ota_extra << "}\n"
          << "log: {level: debug}\n"
+         << "control: {socket: " << control_socket().string() << "}\n"
          << "plugins: " << options.plugins_yaml << "\n"
          << "subdevices:\n";
   std::set<std::string> in_scenario;

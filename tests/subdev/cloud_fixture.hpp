@@ -52,6 +52,8 @@ class CloudFixture {
   [[nodiscard]] test_support::MosquittoBroker& broker() { return *broker_; }
   [[nodiscard]] std::string daemon_log() const;
   [[nodiscard]] const std::filesystem::path& dir() const { return dir_.path(); }
+  // otagwd's control socket (docs/control.md).
+  [[nodiscard]] std::filesystem::path control_socket() const { return dir() / "otagw.sock"; }
 
   // The broker's view, from its log: OTA topic (un)subscriptions in order,
   // as "+/ota/device/upgrade/pk/dn" and "-/ota/device/upgrade/pk/dn", and

@@ -33,7 +33,7 @@ struct SweepHarness {
                                   sweep_test::anonymous_session(broker.port(), "gw")};
   transports::MqttSession platform{io.get_executor(), pool.get_executor(),
                                    sweep_test::anonymous_session(broker.port(), "platform")};
-  subdev::Registry registry{one_device()};
+  std::shared_ptr<const subdev::Registry> registry = std::make_shared<const subdev::Registry>(one_device());
   subdev::DeviceStateStore state{dir.path()};
   std::unique_ptr<subdev::Sweeper> sweeper;
 

@@ -93,6 +93,12 @@ class MqttSession::Impl : public std::enable_shared_from_this<Impl> {
     });
   }
 
+  void reconfigure(MqttSessionOptions options) {
+    options.on_failure = options_.on_failure;
+    next_options_ = std::move(options);
+    wake_.cancel();
+  }
+
   // The owner is going away: nothing may call back into it.
   void forget_handlers() {
     on_state_ = nullptr;
@@ -178,14 +184,30 @@ class MqttSession::Impl : public std::enable_shared_from_this<Impl> {
     std::error_code last_error;
     bool announced = false;  // `connecting` already told (at the loss)
     while (!self->stopping_) {
+      if (self->next_options_) {
+        self->options_ = std::move(*self->next_options_);
+        self->next_options_.reset();
+        self->backoff_.reset();
+      }
       if (!announced) self->set_state(MqttState::connecting, last_error);
       announced = false;
       last_error = co_await self->connect_once();
       if (self->stopping_) break;
       if (!last_error) {
         self->backoff_.reset();
-        co_await self->wait_until(Clock::time_point::max(), [&] { return self->link_lost_ || self->stopping_; });
+        co_await self->wait_until(Clock::time_point::max(),
+                                  [&] { return self->link_lost_ || self->stopping_ || self->next_options_; });
         if (self->stopping_) break;
+        if (self->next_options_ && !self->link_lost_) {
+          spdlog::info("MQTT: closing the connection to {}:{} to reconnect with new settings", self->options_.host,
+                       self->options_.port);
+          last_error = make_error_code(MqttErrc::reconfigured);
+          // As for a lost link: owners repeat what was in flight after the reconnect.
+          self->teardown(make_error_code(MqttErrc::connection_lost), /*send_disconnect=*/true);
+          self->set_state(MqttState::connecting, last_error);
+          announced = true;
+          continue;
+        }
         last_error = self->link_error_;
         spdlog::warn("MQTT connection to {}:{} lost: {}", self->options_.host, self->options_.port,
                      last_error.message());
@@ -199,9 +221,10 @@ class MqttSession::Impl : public std::enable_shared_from_this<Impl> {
       } else if (last_error == MqttErrc::not_authorised) {
         self->set_state(MqttState::refused, last_error);
       }
+      if (self->next_options_) continue;  // new settings: at once
       const auto delay = self->backoff_.next();
       spdlog::info("MQTT: next connection attempt in {:.1f} s", std::chrono::duration<double>(delay).count());
-      co_await self->wait_until(Clock::now() + delay, [&] { return self->stopping_; });
+      co_await self->wait_until(Clock::now() + delay, [&] { return self->stopping_ || self->next_options_; });
     }
     self->set_state(MqttState::stopped, {});
   }
@@ -473,6 +496,7 @@ class MqttSession::Impl : public std::enable_shared_from_this<Impl> {
   asio::any_io_executor loop_;
   asio::any_io_executor pool_;
   MqttSessionOptions options_;
+  std::optional<MqttSessionOptions> next_options_;  // a reload's, taken at the next connection
   StateHandler on_state_;
   MessageHandler on_message_;
   MqttState state_ = MqttState::connecting;
@@ -513,6 +537,7 @@ MqttSession::~MqttSession() {
 void MqttSession::set_state_handler(StateHandler handler) { impl_->set_state_handler(std::move(handler)); }
 void MqttSession::set_message_handler(MessageHandler handler) { impl_->set_message_handler(std::move(handler)); }
 void MqttSession::start() { impl_->start(); }
+void MqttSession::reconfigure(MqttSessionOptions options) { impl_->reconfigure(std::move(options)); }
 void MqttSession::stop() { impl_->stop(); }
 MqttState MqttSession::state() const noexcept { return impl_->state(); }
 std::uint64_t MqttSession::connection_count() const noexcept { return impl_->connection_count(); }
