@@ -60,7 +60,7 @@ for lib in libmosquitto1 libcurl4 libssl3 libsystemd0 libyaml-cpp; do
 done
 [[ $(dpkg-deb -f "$cloudsim_deb" Depends) == *mosquitto* ]] || fail "otagw-cloudsim does not depend on mosquitto"
 # Nothing outside the standard places (a /usr/local path means a prefix leak).
-if dpkg-deb -c "$otagwd_deb" "$cloudsim_deb" | awk '{print $6}' | grep -q '^\./usr/local'; then
+if for deb in "${debs[@]}"; do dpkg-deb -c "$deb"; done | awk '{print $6}' | grep -q '^\./usr/local'; then
   fail "files under /usr/local"
 fi
 
