@@ -65,6 +65,7 @@ class ProgressReporter {
   CloudRpc& rpc_;
   const OnlineGate* gate_;
   std::string topic_;
+  std::string device_;  // "PK/DN", for the log
   std::string module_;
   int last_step_ = 0;
   std::chrono::steady_clock::time_point last_sent_{};

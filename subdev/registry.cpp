@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "transports/device_log.hpp"
+
 namespace otagw::subdev {
 
 Registry::Registry(const std::vector<config::SubdeviceConfig>& entries) {
@@ -12,8 +14,9 @@ Registry::Registry(const std::vector<config::SubdeviceConfig>& entries) {
       devices_.push_back(Subdevice{entry.product_key, entry.device_name, entry.device_secret, {}});
     } else if (devices_[it->second].device_secret != entry.device_secret) {
       // A device has one secret; the first entry's is used for signing.
-      spdlog::warn("sub-device {}: module '{}' lists a different device secret than its first entry; using the first",
-                   key, entry.module);
+      device_log::warn(entry.product_key + "/" + entry.device_name, "",
+                       "sub-device {}: module '{}' lists a different device secret than its first entry; using the first",
+                       key, entry.module);
     }
     devices_[it->second].modules.push_back(ModuleSpec{entry.module, entry.version, entry.plugin, entry.params});
   }

@@ -3,6 +3,7 @@
 // per (product_key, device_name, module), the platform and the OTA channel
 // work per device.
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -30,6 +31,14 @@ struct Subdevice {
   // How a person reads the device: logs, messages, docs ("PK/DN").
   [[nodiscard]] std::string display_name() const { return product_key + "/" + device_name; }
 };
+
+// "PK/DN" from a key() "PK.DN" (a product key has no '.'), for the log of
+// code that holds only the key.
+[[nodiscard]] inline std::string display_name_of_key(std::string_view key) {
+  std::string name(key);
+  if (const auto dot = name.find('.'); dot != std::string::npos) name[dot] = '/';
+  return name;
+}
 
 class Registry {
  public:

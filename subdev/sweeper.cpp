@@ -7,6 +7,7 @@
 #include "subdev/cloud_message.hpp"
 #include "subdev/message_error.hpp"
 #include "subdev/subdev_error.hpp"
+#include "transports/device_log.hpp"
 #include "transports/log_text.hpp"
 
 namespace otagw::subdev {
@@ -119,21 +120,24 @@ void Sweeper::record(const Subdevice& device, const VisitResult& visit, PassRepo
       case QueryOutcome::offer:
         ++report.offers;
         if (!module.job) {
-          spdlog::info("sub-device {}: {}firmware {} offered ({} bytes, {}{})", device.display_name(), label,
-                       module.offer->version, module.offer->total_size(),
-                       transports::to_string(module.offer->sign_method), module.offer->is_diff ? ", delta" : "");
+          device_log::info(device.display_name(), module.offer->version,
+                           "sub-device {}: {}firmware {} offered ({} bytes, {}{})", device.display_name(), label,
+                           module.offer->version, module.offer->total_size(),
+                           transports::to_string(module.offer->sign_method), module.offer->is_diff ? ", delta" : "");
         } else {
           count_job(*module.job);
         }
         break;
       case QueryOutcome::no_reply:
         ++report.no_reply;
-        spdlog::warn("sub-device {}: {}no answer to firmware/get within {} s; moving on", device.display_name(), label,
-                     std::chrono::duration_cast<std::chrono::seconds>(options_.query_timeout).count());
+        device_log::warn(device.display_name(), "", "sub-device {}: {}no answer to firmware/get within {} s; moving on",
+                         device.display_name(), label,
+                         std::chrono::duration_cast<std::chrono::seconds>(options_.query_timeout).count());
         break;
       case QueryOutcome::failed:
         ++report.failed;
-        spdlog::warn("sub-device {}: {}query failed: {}", device.display_name(), label, module.detail);
+        device_log::warn(device.display_name(), "", "sub-device {}: {}query failed: {}", device.display_name(), label,
+                         module.detail);
         break;
     }
     if (!summary.empty()) summary += "; ";
@@ -170,7 +174,8 @@ asio::awaitable<PassReport> Sweeper::run_pass(std::chrono::milliseconds reconnec
     while (next < window.size()) {
       if (stopping_) co_return report;
       if (session_.state() != transports::MqttState::connected) {
-        spdlog::info("sweep paused at {}: waiting for the cloud session", window[next]->display_name());
+        device_log::info(window[next]->display_name(), "", "sweep paused at {}: waiting for the cloud session",
+                         window[next]->display_name());
         const std::error_code reconnected =
             co_await session_.async_wait_connected(reconnect_wait, asio::use_awaitable);
         if (reconnected) {
@@ -198,7 +203,7 @@ asio::awaitable<PassReport> Sweeper::run_pass(std::chrono::milliseconds reconnec
         ++next;
         continue;
       }
-      spdlog::debug("sub-device {}: visiting", device.display_name());
+      device_log::debug(device.display_name(), "", "sub-device {}: visiting", device.display_name());
       VisitResult visit = co_await channel_.visit(device);
       // After an internal error the marker stays for the next start to count,
       // and nothing of the broken visit is recorded.
@@ -206,8 +211,8 @@ asio::awaitable<PassReport> Sweeper::run_pass(std::chrono::milliseconds reconnec
       markers_.end(device.key());
       if (visit.aborted) {
         ++report.resumed;
-        spdlog::info("sub-device {}: visit abandoned ({}); resuming there after reconnect", device.display_name(),
-                     visit.aborted.message());
+        device_log::info(device.display_name(), "", "sub-device {}: visit abandoned ({}); resuming there after reconnect",
+                         device.display_name(), visit.aborted.message());
         continue;
       }
       record(device, visit, report);
