@@ -6,6 +6,7 @@
 
 #include "subdev/subdev_error.hpp"
 #include "subdev/topics.hpp"
+#include "transports/device_log.hpp"
 #include "transports/log_text.hpp"
 #include "transports/platform_sign.hpp"
 
@@ -107,8 +108,9 @@ asio::awaitable<void> Topology::send_split(std::span<const Subdevice* const> bat
       continue;
     }
     if (batch.size() == 1) {
-      spdlog::warn("sub-device {}: {} refused by the platform (code {}{}{})", batch.front()->display_name(), what, reply->code,
-                   reply->message.empty() ? "" : ": ", log_text(reply->message));
+      device_log::warn(batch.front()->display_name(), "", "sub-device {}: {} refused by the platform (code {}{}{})",
+                       batch.front()->display_name(), what, reply->code, reply->message.empty() ? "" : ": ",
+                       log_text(reply->message));
       outcome.refused[batch.front()] = reply->code;
       co_return;
     }
