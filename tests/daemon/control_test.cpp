@@ -226,7 +226,7 @@ TEST_CASE("watch shows a job's download and flash progress, at most 4 lines a se
   CHECK(after.at("last_result") == "offer 2.0.0 installed");
 }
 
-TEST_CASE("sweep starts a pass now and says so during one; check visits one device next", "[integration][control]") {
+TEST_CASE("sweep starts a pass now and says so during one, and check visits one device next", "[integration][control]") {
   // sub-0002 never answers its query: each pass takes query_timeout_s (2 s).
   CloudFixture cloud({dev("sub-0000"), dev("sub-0001"), dev("sub-0002", "modules: {default: {query: no_reply}}")},
                      "sweep_interval_s: 3600");
@@ -283,7 +283,7 @@ TEST_CASE("sweep starts a pass now and says so during one; check visits one devi
   CHECK(unknown.at("error").at("code") == "unknown_device");
 }
 
-TEST_CASE("bad requests get an error line and the connection goes on; an endless line closes it",
+TEST_CASE("bad requests get an error line and the connection goes on, but an endless line closes it",
           "[integration][control]") {
   CloudFixture cloud({dev("sub-0000")}, "sweep_interval_s: 3600");
   auto& daemon = cloud.start_service();
@@ -315,7 +315,7 @@ TEST_CASE("bad requests get an error line and the connection goes on; an endless
   CHECK(status_of(cloud).at("devices").size() == 1);
 }
 
-TEST_CASE("a client that does not read is dropped; the daemon serves the others", "[integration][control]") {
+TEST_CASE("a client that does not read is dropped and the daemon serves the others", "[integration][control]") {
   CloudFixture cloud({dev("sub-0000"), dev("sub-0001"), dev("sub-0002")}, "sweep_interval_s: 3600");
   auto& daemon = cloud.start_service();
   auto stuck = connect(cloud);
@@ -361,7 +361,7 @@ TEST_CASE("100 clients: control.max_clients are served, the others refused, and 
       10s));
 }
 
-TEST_CASE("reload adds and removes sub-devices without a reconnect; a refused reload keeps the running config",
+TEST_CASE("reload adds and removes sub-devices without a reconnect, and a refused reload keeps the running config",
           "[integration][control]") {
   CloudFixture cloud({dev("sub-0000"), dev("sub-0001"), dev("sub-0002")}, "sweep_interval_s: 3600");
   const std::string full = read_file(cloud.dir() / "gateway.yaml");
