@@ -13,7 +13,7 @@ JOBS ?= $(shell nproc)
 # Debian 12 packages the build, the tests and the demo need.
 DEBIAN_PACKAGES := cmake ninja-build g++ pkg-config make openssl \
   libboost-dev libmosquitto-dev mosquitto mosquitto-dev libcurl4-openssl-dev libssl-dev \
-  libspdlog-dev nlohmann-json3-dev libyaml-cpp-dev libexpected-dev catch2 libsystemd-dev systemd \
+  libspdlog-dev nlohmann-json3-dev libyaml-cpp-dev libexpected-dev libcli11-dev catch2 libsystemd-dev systemd \
   dpkg-dev file binutils
 
 # What `make fuzz` needs on top: clang 14 and its libFuzzer/ASan/UBSan
