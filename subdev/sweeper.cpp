@@ -419,6 +419,19 @@ asio::awaitable<void> Sweeper::apply_reload(std::vector<SubdevicePtr>* pass, std
     const std::error_code logged_out = co_await topology_.logout(gone);
     if (logged_out) spdlog::warn("logout of {} removed sub-device(s) failed: {}", gone.size(), logged_out.message());
   }
+  if (options_.delete_removed_topology && !changes.removed.empty() &&
+      session_.state() == transports::MqttState::connected) {
+    // Every removed device, online or not: the platform may hold a topology
+    // our state does not know about. (The old objects live in `changes`.)
+    std::vector<const Subdevice*> removed;
+    for (const SubdevicePtr& device : changes.removed) removed.push_back(device.get());
+    const std::error_code deleted = co_await topology_.remove(std::move(removed));
+    if (deleted) {
+      spdlog::warn("topology delete of {} removed sub-device(s) failed: {}", changes.removed.size(), deleted.message());
+    } else {
+      spdlog::info("topology of {} removed sub-device(s) deleted (ota.delete_removed_topology)", changes.removed.size());
+    }
+  }
   // Added devices: in the window under way (or, between passes, when every
   // device fits in one) they are logged in now; later windows log theirs in.
   std::vector<const Subdevice*> admit = relogin;

@@ -444,6 +444,31 @@ TEST_CASE("reload adds and removes sub-devices without a reconnect, and a refuse
   CHECK(count(cloud.daemon_log(), "MQTT: connected to") == 1);
   const auto report = cloud.stop_sim_and_report();
   CHECK(device_in(report, "sub-0002").at("online") == true);
+  // Logged out, not deleted: ota.delete_removed_topology is false by default.
+  CHECK(report.at("counters").at("logout_requests").get<int>() >= 1);
+  CHECK(report.at("counters").at("topo_delete_requests") == 0);
+}
+
+TEST_CASE("with ota.delete_removed_topology a reload deletes a removed device's topology", "[integration][control]") {
+  CloudFixture cloud({dev("sub-0000"), dev("sub-0001")}, "sweep_interval_s: 3600, delete_removed_topology: true");
+  const std::string full = read_file(cloud.dir() / "gateway.yaml");
+  cloud.start_service();
+  wait_first_pass(cloud);
+  drop_device_from_config(cloud, "sub-0001", full);
+  auto client = connect(cloud);
+  const json reloaded = request(*client, R"({"v":1,"cmd":"reload"})");
+  INFO(reloaded.dump());
+  CHECK(reloaded.at("removed") == json::array({"a1SubProd1/sub-0001"}));
+  REQUIRE(otagw::test_support::wait_until(
+      [&cloud] {
+        return cloud.daemon_log().find("topology of 1 removed sub-device(s) deleted") != std::string::npos;
+      },
+      10s));
+  const auto report = cloud.stop_sim_and_report();
+  INFO(cloud.daemon_log());
+  CHECK(report.at("counters").at("topo_delete_requests") == 1);
+  CHECK(device_in(report, "sub-0001").at("online") == false);
+  CHECK(device_in(report, "sub-0000").at("online") == true);
 }
 
 TEST_CASE("a reload that changes the mqtt section reconnects with it", "[integration][control]") {

@@ -99,6 +99,7 @@ nlohmann::json make_report(const SimState& state, Clock::time_point now) {
        {
            {"messages", c.messages},
            {"topo_add_requests", c.topo_add_requests},
+           {"topo_delete_requests", c.topo_delete_requests},
            {"login_requests", c.login_requests},
            {"logout_requests", c.logout_requests},
            {"throttled", c.throttled},
