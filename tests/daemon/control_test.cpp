@@ -3,7 +3,15 @@
 // the recorder plugin, otagwd as the service runs it.
 #include <catch2/catch.hpp>
 
+#include <grp.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
 
 #include <fstream>
 #include <regex>
@@ -494,4 +502,53 @@ TEST_CASE("a reload that changes the mqtt section reconnects with it", "[integra
   // The sub-devices are logged in again on the new connection.
   CHECK(otagw::test_support::wait_until(
       [&cloud] { return count(cloud.daemon_log(), "logged in 1 of 1 sub-device(s)") >= 2; }, 15s));
+}
+
+TEST_CASE("a peer that is not root, the service user or in control.group is refused, whatever the file's mode",
+          "[integration][control]") {
+  if (::geteuid() != 0) {
+    WARN("skipped: connecting as another user needs root");
+    return;
+  }
+  CloudFixture cloud({dev("sub-0000")}, "sweep_interval_s: 3600");
+  cloud.start_service();
+  (void)connect(cloud);
+  ::chmod(cloud.control_socket().c_str(), 0666);  // the socket's mode is not what keeps them out
+  int out[2];
+  REQUIRE(::pipe(out) == 0);
+  const pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    // As nobody, with no groups: only system calls from here.
+    ::close(out[0]);
+    if (::setgroups(0, nullptr) != 0 || ::setgid(65534) != 0 || ::setuid(65534) != 0) ::_exit(2);
+    const int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    std::strncpy(address.sun_path, cloud.control_socket().c_str(), sizeof(address.sun_path) - 1);
+    if (::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0) ::_exit(3);
+    const char request[] = "{\"v\":1,\"cmd\":\"status\"}\n";
+    (void)!::write(fd, request, sizeof request - 1);
+    char buffer[4096];
+    ssize_t n;
+    while ((n = ::read(fd, buffer, sizeof buffer)) > 0) (void)!::write(out[1], buffer, static_cast<std::size_t>(n));
+    ::_exit(0);
+  }
+  ::close(out[1]);
+  std::string answer;
+  char buffer[4096];
+  ssize_t n;
+  while ((n = ::read(out[0], buffer, sizeof buffer)) > 0) answer.append(buffer, static_cast<std::size_t>(n));
+  ::close(out[0]);
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  REQUIRE(WIFEXITED(status));
+  REQUIRE(WEXITSTATUS(status) == 0);
+  INFO(answer);
+  REQUIRE(answer.find('\n') != std::string::npos);
+  const json refused = json::parse(answer.substr(0, answer.find('\n')));
+  CHECK(refused.at("ok") == false);
+  CHECK(refused.at("error").at("code") == "not_permitted");
+  CHECK(answer.find("\"devices\"") == std::string::npos);  // nothing else came
+  CHECK(cloud.daemon_log().find("uid 65534") != std::string::npos);
 }
