@@ -7,7 +7,9 @@ find_package(spdlog REQUIRED)
 find_package(nlohmann_json 3.10 REQUIRED)
 find_package(yaml-cpp REQUIRED)
 find_package(tl-expected REQUIRED)
-find_package(CLI11 CONFIG REQUIRED)
+# Header-only (libcli11-dev ships CLI11Config.cmake): CLI11::CLI11 for the
+# command lines of otagw-cloudsim and otagwctl.
+find_package(CLI11 2.1 CONFIG REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(MOSQUITTO REQUIRED IMPORTED_TARGET libmosquitto)
 pkg_check_modules(SYSTEMD REQUIRED IMPORTED_TARGET libsystemd)

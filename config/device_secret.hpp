@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "config/secret.hpp"
+#include "config/source_context.hpp"
 #include "config/yaml_map_reader.hpp"
 
 namespace otagw::config::detail {

@@ -19,7 +19,6 @@ namespace otagw::config {
 
 namespace {
 
-using detail::MapReader;
 using detail::SourceContext;
 using detail::SubdeviceEntry;
 

@@ -6,11 +6,12 @@
 #include <utility>
 #include <vector>
 
+#include "config/error_sink.hpp"
 #include "config/load.hpp"
 
 namespace otagw::config::detail {
 
-class SourceContext {
+class SourceContext final : public ErrorSink {
  public:
   // `errors` is shared by all files of one load and must outlive this object.
   // `on_disk`: `file` is the real file the text came from (not a name for
@@ -19,7 +20,7 @@ class SourceContext {
                 bool on_disk = false)
       : file_(std::move(file)), base_dir_(std::move(base_dir)), errors_(&errors), on_disk_(on_disk) {}
 
-  void error(std::string key_path, int line, std::string message) {
+  void error(std::string key_path, int line, std::string message) override {
     errors_->push_back(ConfigError{file_, std::move(key_path), line, std::move(message)});
   }
 

@@ -6,9 +6,12 @@
 #include "config/closest_match.hpp"
 #include "config/message_text.hpp"
 
-namespace otagw::config::detail {
+namespace otagw::config {
 
 namespace {
+
+using detail::closest_match;
+using detail::quote_value;
 
 // yaml-cpp tags plain scalars "?"; quoted and block scalars "!".
 bool is_plain(const YAML::Node& node) { return node.Tag() == "?"; }
@@ -20,15 +23,15 @@ std::string expected(std::string_view what, const YAML::Node& got) {
 }  // namespace
 
 int line_of(const YAML::Node& node) {
+  if (!node.IsDefined()) return 0;
   const int line = node.Mark().line;
   return line < 0 ? 0 : line + 1;
 }
 
 std::string join_path(std::string_view parent, std::string_view key) {
-  if (parent.empty()) return std::string(key);
   std::string out(parent);
-  out += '.';
-  out += key;
+  if (!out.empty()) out += '.';
+  out += key.empty() ? std::string_view("\"\"") : key;
   return out;
 }
 
@@ -51,14 +54,14 @@ std::string describe(const YAML::Node& node) {
   return "nothing";
 }
 
-std::vector<MapEntry> map_entries(const YAML::Node& map, std::string_view path, SourceContext& src) {
+std::vector<MapEntry> map_entries(const YAML::Node& map, std::string_view path, ErrorSink& errors) {
   std::vector<MapEntry> entries;
   // Copies, not references: yaml-cpp's iterators hand out temporaries.
   for (const auto& pair : map) {
     const YAML::Node key = pair.first;
     const int key_line = line_of(key);
     if (!key.IsScalar() || key.Scalar().empty()) {
-      src.error(std::string(path), key_line, "a key must be a non-empty string");
+      errors.error(std::string(path), key_line, "a key must be a non-empty string");
       continue;
     }
     const std::string& name = key.Scalar();
@@ -66,7 +69,8 @@ std::vector<MapEntry> map_entries(const YAML::Node& map, std::string_view path, 
     for (const MapEntry& earlier : entries) {
       if (earlier.key == name) {
         // Which one would win differs between YAML libraries; refuse both readings.
-        src.error(join_path(path, name), key_line, "repeated key, first at line " + std::to_string(earlier.key_line));
+        errors.error(join_path(path, name), key_line,
+                     "repeated key, first at line " + std::to_string(earlier.key_line));
         repeated = true;
         break;
       }
@@ -76,25 +80,25 @@ std::vector<MapEntry> map_entries(const YAML::Node& map, std::string_view path, 
   return entries;
 }
 
-MapReader::MapReader(const YAML::Node& node, std::string path, int line, SourceContext& src,
+MapReader::MapReader(const YAML::Node& node, std::string path, int line, ErrorSink& errors,
                      std::initializer_list<std::string_view> known_keys)
-    : path_(std::move(path)), line_(line), src_(&src) {
+    : path_(std::move(path)), line_(line), errors_(&errors) {
   if (node.IsNull()) return;
   if (!node.IsMap()) {
-    src.error(path_, line_, expected("a map", node));
+    errors.error(path_, line_, expected("a map", node));
     ok_ = false;
     return;
   }
   if (const int map_line = line_of(node); map_line > 0) line_ = map_line;
   const std::vector<std::string_view> known(known_keys);
-  for (MapEntry& entry : map_entries(node, path_, src)) {
+  for (MapEntry& entry : map_entries(node, path_, errors)) {
     if (std::find(known.begin(), known.end(), entry.key) != known.end()) {
       entries_.push_back(std::move(entry));
       continue;
     }
     std::string message = "unknown key";
     if (auto hint = closest_match(entry.key, known)) message += ", did you mean '" + *hint + "'?";
-    src.error(join_path(path_, entry.key), entry.key_line, std::move(message));
+    errors.error(join_path(path_, entry.key), entry.key_line, std::move(message));
   }
 }
 
@@ -116,13 +120,13 @@ int MapReader::line(std::string_view key) const {
 }
 
 void MapReader::error(std::string_view key, std::string message) const {
-  src_->error(path(key), line(key), std::move(message));
+  errors_->error(path(key), line(key), std::move(message));
 }
 
 void MapReader::missing(std::string_view key, std::string_view hint) const {
   std::string message = "missing required key";
   if (!hint.empty()) message += std::string(" (") + std::string(hint) + ")";
-  src_->error(path(key), line_, std::move(message));
+  errors_->error(path(key), line_, std::move(message));
 }
 
 std::optional<std::string> MapReader::string(std::string_view key, StringRule rule) const {
@@ -203,4 +207,21 @@ std::optional<bool> MapReader::boolean(std::string_view key) const {
   return std::nullopt;
 }
 
-}  // namespace otagw::config::detail
+std::optional<std::string> MapReader::choice(std::string_view key,
+                                             std::initializer_list<std::string_view> choices) const {
+  const MapEntry* entry = find_entry(key);
+  if (entry == nullptr) return std::nullopt;
+  const YAML::Node& node = entry->value;
+  if (node.IsScalar() && std::find(choices.begin(), choices.end(), node.Scalar()) != choices.end()) {
+    return node.Scalar();
+  }
+  std::string list;
+  for (const std::string_view choice : choices) {
+    if (!list.empty()) list += ", ";
+    list += choice;
+  }
+  error(key, expected("one of " + list, node));
+  return std::nullopt;
+}
+
+}  // namespace otagw::config

@@ -5,6 +5,12 @@
 // non-string keys are errors), then hands out typed values; every value that
 // is missing, of the wrong type or out of range adds one error and reads as
 // nullopt, so the caller keeps its default and goes on to the next key.
+//
+// Public: otagwd's config loader and the simulator's scenario loader
+// (tools/cloudsim) both read with it, each with its own ErrorSink, so both
+// follow one set of rules with one wording (docs/configuration.md "Errors").
+// yaml-cpp can still throw on a malformed tree (a key that is an alias to
+// nothing): the caller catches YAML::Exception at its parsing seam.
 #include <yaml-cpp/yaml.h>
 
 #include <cstdint>
@@ -14,15 +20,16 @@
 #include <string_view>
 #include <vector>
 
-#include "config/identifiers.hpp"
-#include "config/source_context.hpp"
+#include "config/error_sink.hpp"
 
-namespace otagw::config::detail {
+namespace otagw::config {
 
-// 1-based line of `node`, 0 when it has none (an empty document).
+// 1-based line of `node`, 0 when it has none (an empty document, a node that
+// is not there).
 [[nodiscard]] int line_of(const YAML::Node& node);
 
-// "mqtt" + "port" -> "mqtt.port"; "" + "gateway" -> "gateway".
+// "mqtt" + "port" -> "mqtt.port"; "" + "gateway" -> "gateway"; an empty key
+// shows as "" (the simulator's default module: modules."").
 [[nodiscard]] std::string join_path(std::string_view parent, std::string_view key);
 // "subdevices" + 3 -> "subdevices[3]"; "" + 3 -> "[3]".
 [[nodiscard]] std::string index_path(std::string_view parent, std::size_t index);
@@ -40,12 +47,14 @@ struct MapEntry {
 
 // The entries of `map` in document order. A repeated key is an error (the
 // first one is kept), so is a key that is not a string.
-[[nodiscard]] std::vector<MapEntry> map_entries(const YAML::Node& map, std::string_view path, SourceContext& src);
+[[nodiscard]] std::vector<MapEntry> map_entries(const YAML::Node& map, std::string_view path, ErrorSink& errors);
 
 struct StringRule {
   bool required = false;
   bool empty_ok = false;  // "" and an empty value read as "", e.g. ca_file: "" = system store
-  Check check = nullptr;  // further rules on the text (identifiers.hpp)
+  // Further rules on the text: nullopt when valid, else the message
+  // (identifiers.hpp has otagwd's).
+  std::optional<std::string> (*check)(std::string_view value) = nullptr;
 };
 
 class MapReader {
@@ -53,7 +62,7 @@ class MapReader {
   // `node` at `path` ("" for the document root), `line` being where its key is
   // (used when the map itself has no position, e.g. an empty section). An empty
   // value reads as an empty map: `ota:` alone means all defaults.
-  MapReader(const YAML::Node& node, std::string path, int line, SourceContext& src,
+  MapReader(const YAML::Node& node, std::string path, int line, ErrorSink& errors,
             std::initializer_list<std::string_view> known_keys);
 
   // False when the node was not a map (already reported).
@@ -79,15 +88,18 @@ class MapReader {
   [[nodiscard]] std::optional<std::int64_t> integer(std::string_view key, std::int64_t min, std::int64_t max) const;
   // Plain true or false only (not yes/no/on/off, which YAML 1.1 tools differ on).
   [[nodiscard]] std::optional<bool> boolean(std::string_view key) const;
+  // One of `choices`, spelt exactly (quoted or not).
+  [[nodiscard]] std::optional<std::string> choice(std::string_view key,
+                                                  std::initializer_list<std::string_view> choices) const;
 
  private:
   [[nodiscard]] const MapEntry* find_entry(std::string_view key) const;
 
   std::string path_;
   int line_;
-  SourceContext* src_;
+  ErrorSink* errors_;
   bool ok_ = true;
   std::vector<MapEntry> entries_;
 };
 
-}  // namespace otagw::config::detail
+}  // namespace otagw::config

@@ -58,7 +58,7 @@ bool is_core_float(std::string_view text) {
 
 class Converter {
  public:
-  explicit Converter(SourceContext& src) : src_(&src) {}
+  explicit Converter(ErrorSink& errors) : errors_(&errors) {}
 
   std::optional<nlohmann::json> convert(const YAML::Node& node, const std::string& path, int line, int depth) {
     if (depth > kMaxDepth) return fail(path, line, "nested deeper than " + std::to_string(kMaxDepth) + " levels");
@@ -80,7 +80,7 @@ class Converter {
  private:
   std::optional<nlohmann::json> fail(const std::string& path, int line, std::string message) {
     // One error per params block: the first cut-off says enough.
-    if (!failed_) src_->error(path, line, std::move(message));
+    if (!failed_) errors_->error(path, line, std::move(message));
     failed_ = true;
     return std::nullopt;
   }
@@ -88,7 +88,7 @@ class Converter {
   std::optional<nlohmann::json> convert_map(const YAML::Node& node, const std::string& path, int depth) {
     nlohmann::json object = nlohmann::json::object();
     bool ok = true;
-    for (const MapEntry& entry : map_entries(node, path, *src_)) {
+    for (const MapEntry& entry : map_entries(node, path, *errors_)) {
       auto value = convert(entry.value, join_path(path, entry.key), entry.key_line, depth + 1);
       if (!value) {
         ok = false;
@@ -114,7 +114,7 @@ class Converter {
     return array;
   }
 
-  SourceContext* src_;
+  ErrorSink* errors_;
   std::size_t nodes_ = 0;
   bool failed_ = false;
 };
@@ -151,9 +151,13 @@ nlohmann::json plain_scalar_to_json(const std::string& text) {
   return text;
 }
 
+}  // namespace otagw::config::detail
+
+namespace otagw::config {
+
 std::optional<nlohmann::json> yaml_to_json(const YAML::Node& node, const std::string& path, int line,
-                                           SourceContext& src) {
-  return Converter(src).convert(node, path, line, 0);
+                                           ErrorSink& errors) {
+  return detail::Converter(errors).convert(node, path, line, 0);
 }
 
-}  // namespace otagw::config::detail
+}  // namespace otagw::config

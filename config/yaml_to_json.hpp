@@ -1,5 +1,7 @@
 #pragma once
-// A sub-device's `params` (free-form, passed to its plugin) as JSON.
+// A sub-device's `params` (free-form, passed to its plugin) as JSON; the
+// simulator reads a scenario's params and extData with it too, so both type
+// them alike.
 //
 // Maps become objects, lists arrays. A plain (unquoted, untagged) scalar is
 // typed by the YAML 1.2 core schema: null/~/empty -> null, true/false ->
@@ -12,15 +14,19 @@
 #include <optional>
 #include <string>
 
-#include "config/source_context.hpp"
+#include "config/error_sink.hpp"
 
-namespace otagw::config::detail {
+namespace otagw::config {
 
 // Converts `node` found at `path`; repeated or non-string keys, and nesting
 // deeper than 32 levels (which also catches a YAML alias that contains
 // itself), are errors and give nullopt.
 [[nodiscard]] std::optional<nlohmann::json> yaml_to_json(const YAML::Node& node, const std::string& path, int line,
-                                                         SourceContext& src);
+                                                         ErrorSink& errors);
+
+}  // namespace otagw::config
+
+namespace otagw::config::detail {
 
 // The JSON value of one plain scalar, by the rules above.
 [[nodiscard]] nlohmann::json plain_scalar_to_json(const std::string& text);

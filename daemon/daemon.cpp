@@ -25,6 +25,7 @@
 #include "subdev/sweeper.hpp"
 #include "transports/asio.hpp"
 #include "transports/blocking_call.hpp"
+#include "transports/device_log.hpp"
 #include "transports/mqtt_error.hpp"
 #include "transports/mqtt_session.hpp"
 #include "transports/platform_sign.hpp"
@@ -304,7 +305,8 @@ class Daemon::Impl {
         if (position == 0) {
           co_return refused(request.command, "unknown_device", "no sub-device " + name + " in the configuration");
         }
-        spdlog::info("sub-device {}: check requested over the control socket (position {})", name, position);
+        device_log::info(name, "", "sub-device {}: check requested over the control socket (position {})", name,
+                         position);
         co_return ControlAnswer{{{"ok", true}, {"cmd", cmd}, {"device", name}, {"position", position}}};
       }
       case ControlCommand::reload:

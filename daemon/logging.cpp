@@ -11,6 +11,8 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "daemon/journal_sink.hpp"
+
 namespace otagw::daemon {
 namespace {
 
@@ -18,20 +20,16 @@ namespace {
 class SyslogPriorityFlag final : public spdlog::custom_flag_formatter {
  public:
   void format(const spdlog::details::log_msg& msg, const std::tm&, spdlog::memory_buf_t& dest) override {
-    const char* prefix = "<6>";
-    switch (msg.level) {
-      case spdlog::level::trace:
-      case spdlog::level::debug: prefix = "<7>"; break;
-      case spdlog::level::info: prefix = "<6>"; break;
-      case spdlog::level::warn: prefix = "<4>"; break;
-      case spdlog::level::err: prefix = "<3>"; break;
-      case spdlog::level::critical: prefix = "<2>"; break;
-      default: break;
-    }
+    const char prefix[] = {'<', static_cast<char>('0' + syslog_priority(msg.level)), '>'};
     dest.append(prefix, prefix + 3);
   }
   std::unique_ptr<custom_flag_formatter> clone() const override { return std::make_unique<SyslogPriorityFlag>(); }
 };
+
+bool stderr_is_socket() {
+  struct stat st {};
+  return fstat(STDERR_FILENO, &st) == 0 && S_ISSOCK(st.st_mode);
+}
 
 spdlog::level::level_enum to_spdlog(config::LogLevel level) {
   switch (level) {
@@ -58,14 +56,23 @@ bool stderr_is_journal() {
 }
 
 void setup_logging(config::LogLevel level) {
-  auto logger = spdlog::stderr_color_mt("otagwd");
-  auto formatter = std::make_unique<spdlog::pattern_formatter>();
-  if (stderr_is_journal()) {
-    formatter->add_flag<SyslogPriorityFlag>('*').set_pattern("%*%v");
+  std::shared_ptr<spdlog::logger> logger;
+  if (stderr_is_journal() && stderr_is_socket()) {
+    // journald's stream is a socket. The native protocol carries a device's
+    // fields (OTAGW_DEVICE, OTAGW_TARGET_VERSION) that a stream line cannot.
+    logger = std::make_shared<spdlog::logger>("otagwd", std::make_shared<JournalSink>());
   } else {
-    formatter->set_pattern("%Y-%m-%d %H:%M:%S.%e %^%-5l%$ %v");
+    logger = spdlog::stderr_color_mt("otagwd");
+    auto formatter = std::make_unique<spdlog::pattern_formatter>();
+    if (stderr_is_journal()) {
+      // Named in JOURNAL_STREAM but no socket (a file standing in for the
+      // stream): the stream form, as the journal sink falls back to.
+      formatter->add_flag<SyslogPriorityFlag>('*').set_pattern("%*%v");
+    } else {
+      formatter->set_pattern("%Y-%m-%d %H:%M:%S.%e %^%-5l%$ %v");
+    }
+    logger->set_formatter(std::move(formatter));
   }
-  logger->set_formatter(std::move(formatter));
   logger->set_level(to_spdlog(level));
   logger->flush_on(spdlog::level::trace);  // stderr: a line lost in a crash is the line that mattered
   spdlog::set_default_logger(std::move(logger));

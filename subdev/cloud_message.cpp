@@ -51,6 +51,7 @@ Expected<MessageBody> convert_body(CloudTopic kind, const nlohmann::json& json) 
   const FieldReader fields(json, "");
   switch (kind) {
     case CloudTopic::topo_add_reply:
+    case CloudTopic::topo_delete_reply:
     case CloudTopic::login_reply:
     case CloudTopic::logout_reply: {
       auto envelope = read_envelope(json);

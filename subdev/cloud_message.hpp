@@ -19,8 +19,8 @@
 
 namespace otagw::subdev {
 
-// A reply's envelope (protocol.md §2); all of a reply to topology add, login
-// or logout that the gateway uses. `message` is the platform's text as sent:
+// A reply's envelope (protocol.md §2); all of a reply to topology add or
+// delete, login or logout that the gateway uses. `message` is the platform's text as sent:
 // log it only through log_text().
 struct PlatformReply {
   std::string id;  // as sent: a decimal string, or a JSON integer written in decimal

@@ -1,6 +1,6 @@
 #pragma once
 // Requests of the gateway to the platform whose replies are matched by id
-// (topology add, login, logout): publish, then wait for the `_reply` with the
+// (topology add and delete, login, logout): publish, then wait for the `_reply` with the
 // same id. Replies are routed here by the gateway's message dispatcher.
 #include <chrono>
 #include <cstdint>

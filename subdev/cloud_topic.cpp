@@ -21,6 +21,7 @@ std::string_view to_string(CloudTopic kind) noexcept {
   switch (kind) {
     case CloudTopic::unknown: return "unknown";
     case CloudTopic::topo_add_reply: return "topo_add_reply";
+    case CloudTopic::topo_delete_reply: return "topo_delete_reply";
     case CloudTopic::login_reply: return "login_reply";
     case CloudTopic::logout_reply: return "logout_reply";
     case CloudTopic::firmware_get_reply: return "firmware_get_reply";
@@ -33,9 +34,10 @@ TopicMatch classify_topic(std::string_view topic, const GatewayIdentity& gateway
   if (topic.starts_with("/sys/")) {
     std::array<std::string_view, 6> six;
     std::array<std::string_view, 7> seven;
-    if (transports::split_topic_levels(topic, six) && six[3] == "thing" && six[4] == "topo" && six[5] == "add_reply" &&
+    if (transports::split_topic_levels(topic, six) && six[3] == "thing" && six[4] == "topo" &&
         is_gateway(six[1], six[2], gateway)) {
-      return match(CloudTopic::topo_add_reply, six[1], six[2]);
+      if (six[5] == "add_reply") return match(CloudTopic::topo_add_reply, six[1], six[2]);
+      if (six[5] == "delete_reply") return match(CloudTopic::topo_delete_reply, six[1], six[2]);
     }
     if (transports::split_topic_levels(topic, seven) && seven[3] == "thing" && seven[4] == "ota" && seven[5] == "firmware" &&
         seven[6] == "get_reply") {

@@ -12,6 +12,7 @@ namespace otagw::subdev {
 enum class CloudTopic {
   unknown,             // nothing the gateway subscribes to, or another gateway's reply topic
   topo_add_reply,      // /sys/{gpk}/{gdn}/thing/topo/add_reply
+  topo_delete_reply,   // /sys/{gpk}/{gdn}/thing/topo/delete_reply
   login_reply,         // /ext/session/{gpk}/{gdn}/combine/batch_login_reply
   logout_reply,        // /ext/session/{gpk}/{gdn}/combine/batch_logout_reply
   firmware_get_reply,  // /sys/{pk}/{dn}/thing/ota/firmware/get_reply (a sub-device's)

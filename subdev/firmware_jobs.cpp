@@ -12,6 +12,7 @@
 #include "subdev/topics.hpp"
 #include "transports/backoff.hpp"
 #include "transports/blocking_call.hpp"
+#include "transports/device_log.hpp"
 #include "transports/digest.hpp"
 #include "transports/log_text.hpp"
 
@@ -228,13 +229,14 @@ asio::awaitable<std::optional<std::string>> FirmwareJobs::plugin_version(const S
 void FirmwareJobs::drop_withdrawn(const Subdevice& device, const ModuleSpec& module) {
   const auto record = journal_.load(device.key());
   if (!record || record->module != module.name || record->phase != JobPhase::downloading) return;
-  spdlog::info("sub-device {}: the cloud no longer offers {}: its staged download is dropped", device.display_name(),
-               record->target_version);
+  device_log::info(device.display_name(), record->target_version,
+                   "sub-device {}: the cloud no longer offers {}: its staged download is dropped", device.display_name(),
+                   record->target_version);
   journal_.remove(device.key());
 }
 
 asio::awaitable<void> FirmwareJobs::refuse(const Subdevice& device, const ModuleSpec& module, std::string why) {
-  spdlog::warn("sub-device {}: offer refused: {}", device.display_name(), log_text(why));
+  device_log::warn(device.display_name(), "", "sub-device {}: offer refused: {}", device.display_name(), log_text(why));
   ProgressReporter progress(session_, rpc_, device.product_key, device.device_name, module.name, &online_gate_, status_);
   co_await progress.failed(FailureStep::upgrade_failed, std::move(why));
 }
@@ -255,7 +257,10 @@ asio::awaitable<void> FirmwareJobs::report_version(const Subdevice& device, cons
       std::chrono::duration_cast<std::chrono::milliseconds>(ProgressReporter::kFinalReportWait));
   if (status_ != nullptr) status_->set_version(device.key(), module.name, version);
   const auto ec = co_await session_.async_publish(topic, json_text(inform), 1, asio::use_awaitable);
-  if (ec) spdlog::warn("sub-device {}: version {} not reported: {}", device.display_name(), log_text(version), ec.message());
+  if (ec) {
+    device_log::warn(device.display_name(), "", "sub-device {}: version {} not reported: {}", device.display_name(),
+                     log_text(version), ec.message());
+  }
 }
 
 asio::awaitable<std::optional<JobOutcome>> FirmwareJobs::finish_interrupted(const Subdevice& device,
@@ -264,8 +269,9 @@ asio::awaitable<std::optional<JobOutcome>> FirmwareJobs::finish_interrupted(cons
   if (!record || record->module != module.name) co_return std::nullopt;
   // Resumed when the cloud offers it again.
   if (record->phase == JobPhase::downloading) co_return std::nullopt;
-  spdlog::info("sub-device {}: resuming the job for {} interrupted in phase {}", device.display_name(),
-               record->target_version, to_string(record->phase));
+  device_log::info(device.display_name(), record->target_version,
+                   "sub-device {}: resuming the job for {} interrupted in phase {}", device.display_name(),
+                   record->target_version, to_string(record->phase));
   show(device, module, DeviceActivity::verifying, record->target_version);
   ProgressReporter progress(session_, rpc_, device.product_key, device.device_name, module.name, &online_gate_, status_);
   // The image lay on disk while no daemon watched it: hashed again.
@@ -279,7 +285,8 @@ asio::awaitable<JobOutcome> FirmwareJobs::run(const Subdevice& device, const Mod
   // An offer this gateway refuses is no job and does not count below.
   Validation validation = validate(device, module, offer, options_);
   if (!validation.record) {
-    spdlog::warn("sub-device {}: offer of {} refused: {}", device.display_name(), offer.version, log_text(validation.why));
+    device_log::warn(device.display_name(), offer.version, "sub-device {}: offer of {} refused: {}", device.display_name(),
+                     offer.version, log_text(validation.why));
     ProgressReporter progress(session_, rpc_, device.product_key, device.device_name, module.name, &online_gate_, status_);
     co_await progress.failed(validation.step, validation.why);
     co_return JobOutcome::failed;
@@ -292,7 +299,7 @@ asio::awaitable<JobOutcome> FirmwareJobs::run(const Subdevice& device, const Mod
       // is told once per offer, and a new target starts afresh.
       const std::string why = "firmware " + target + " failed " + std::to_string(it->second.jobs) +
                               " jobs in a row on this device: not tried again until the offer changes";
-      spdlog::warn("sub-device {}: {}", device.display_name(), why);
+      device_log::warn(device.display_name(), target, "sub-device {}: {}", device.display_name(), why);
       ProgressReporter progress(session_, rpc_, device.product_key, device.device_name, module.name, &online_gate_, status_);
       co_await progress.failed(FailureStep::upgrade_failed, why);
       co_return JobOutcome::failed;
@@ -337,8 +344,9 @@ asio::awaitable<JobOutcome> FirmwareJobs::run_job(const Subdevice& device, const
   }
   if (status_ != nullptr) status_->set_error(device.key(), module.name, "");
   show(device, module, DeviceActivity::downloading, record.target_version);
-  spdlog::info("sub-device {}: firmware {} -> {} ({} file(s), {})", device.display_name(), record.previous_version,
-               record.target_version, record.files.size(), record.sign_method);
+  device_log::info(device.display_name(), record.target_version, "sub-device {}: firmware {} -> {} ({} file(s), {})",
+                   device.display_name(), record.previous_version, record.target_version, record.files.size(),
+                   record.sign_method);
 
   std::uint64_t total = 0;
   for (const JobFile& file : record.files) total += file.size;
@@ -357,7 +365,8 @@ asio::awaitable<JobOutcome> FirmwareJobs::run_job(const Subdevice& device, const
       std::filesystem::remove(path, ignored);
       std::filesystem::create_hard_link(cached, path, ignored);
       if (!ignored) {
-        spdlog::info("sub-device {}: {} already downloaded in this pass", device.display_name(), file.name);
+        device_log::info(device.display_name(), record.target_version, "sub-device {}: {} already downloaded in this pass",
+                         device.display_name(), file.name);
         kept.push_back(file.name);
         done += file.size;
         continue;
@@ -369,8 +378,8 @@ asio::awaitable<JobOutcome> FirmwareJobs::run_job(const Subdevice& device, const
     if (status != DownloadStatus::complete) {
       // The staging file's path is for the log (a disk error names it), not
       // for the cloud.
-      spdlog::warn("sub-device {}: download of {} to {} failed: {}", device.display_name(), file.name, path.string(),
-                   log_text(detail));
+      device_log::warn(device.display_name(), record.target_version, "sub-device {}: download of {} to {} failed: {}",
+                       device.display_name(), file.name, path.string(), log_text(detail));
       const FailureStep step =
           status == DownloadStatus::digest_mismatch ? FailureStep::verification_failed : FailureStep::download_failed;
       co_await progress.failed(step, detail);
@@ -420,8 +429,9 @@ asio::awaitable<JobOutcome> FirmwareJobs::run_job(const Subdevice& device, const
 // what cannot go on (the cloud gets no local path), and the job's files go.
 asio::awaitable<void> FirmwareJobs::journal_failed(const Subdevice& device, const JobRecord& record,
                                                    std::error_code ec, FailureStep step, ProgressReporter& progress) {
-  spdlog::error("sub-device {}: cannot write the job journal {} (phase {}): {}", device.display_name(),
-                (journal_.job_dir(device.key()) / "job.json").string(), to_string(record.phase), ec.message());
+  device_log::error(device.display_name(), record.target_version,
+                    "sub-device {}: cannot write the job journal {} (phase {}): {}", device.display_name(),
+                    (journal_.job_dir(device.key()) / "job.json").string(), to_string(record.phase), ec.message());
   co_await progress.failed(step, "gateway cannot write its state: " + ec.message());
   journal_.remove(device.key());
 }
@@ -457,8 +467,9 @@ asio::awaitable<FirmwareJobs::DownloadStatus> FirmwareJobs::download_file(const 
       if (lowercase(result.digest_hex) != file.sign) {
         // The digest of bytes nobody offered stays here: the cloud's desc
         // only says that they did not match.
-        spdlog::warn("sub-device {}: {} fetched with {} {}, the offer says {}", record.device_key, file.name,
-                     record.sign_method, result.digest_hex, file.sign);
+        device_log::warn(display_name_of_key(record.device_key), record.target_version,
+                         "sub-device {}: {} fetched with {} {}, the offer says {}", record.device_key, file.name,
+                         record.sign_method, result.digest_hex, file.sign);
         detail = file.name + ": " + record.sign_method + " mismatch";
         co_return DownloadStatus::digest_mismatch;
       }
@@ -470,8 +481,9 @@ asio::awaitable<FirmwareJobs::DownloadStatus> FirmwareJobs::download_file(const 
     if (is_expired_url(ec, result.http_status) && requery && !requeried) {
       // Signed URLs expire after about a day: ask for the same package again.
       requeried = true;
-      spdlog::info("sub-device {}: {} refused ({}); asking the cloud for a fresh URL", record.device_key, file.name,
-                   result.http_status);
+      device_log::info(display_name_of_key(record.device_key), record.target_version,
+                       "sub-device {}: {} refused ({}); asking the cloud for a fresh URL", record.device_key, file.name,
+                       result.http_status);
       auto fresh = co_await requery();
       if (fresh && fresh->version == record.target_version && !record.multi_file && !fresh->multi_file &&
           fresh->files.size() == 1 && fresh->files.front().sign == file.sign) {
@@ -489,8 +501,9 @@ asio::awaitable<FirmwareJobs::DownloadStatus> FirmwareJobs::download_file(const 
     if (!is_transient(ec, result.http_status) || std::chrono::steady_clock::now() + delay > deadline) {
       co_return DownloadStatus::failed;
     }
-    spdlog::info("sub-device {}: download of {} failed ({}); retrying in {:.1f} s", record.device_key, file.name,
-                 log_text(detail), std::chrono::duration<double>(delay).count());
+    device_log::info(display_name_of_key(record.device_key), record.target_version,
+                     "sub-device {}: download of {} failed ({}); retrying in {:.1f} s", record.device_key, file.name,
+                     log_text(detail), std::chrono::duration<double>(delay).count());
     asio::steady_timer timer(loop_, delay);
     boost::system::error_code ignored;
     co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
@@ -528,7 +541,8 @@ asio::awaitable<void> FirmwareJobs::end_job(const Subdevice& device, const Modul
   if (saved) {
     // Keeping the journal is the only record of the new version: the next
     // start resumes, finds the target on the device and saves again.
-    spdlog::error("sub-device {}: state not saved ({}); the job stays journaled", device.display_name(), saved.message());
+    device_log::error(device.display_name(), "", "sub-device {}: state not saved ({}); the job stays journaled",
+                      device.display_name(), saved.message());
     co_return;
   }
   journal_.remove(device.key());
@@ -559,8 +573,9 @@ asio::awaitable<JobOutcome> FirmwareJobs::flash_verified(JobRecord record, const
   if (record.phase == JobPhase::flashing || record.phase == JobPhase::confirming) {
     const auto version = co_await runner->version(query);
     if (version && *version == record.target_version) {
-      spdlog::info("sub-device {}: already at {} (flashed before the restart)", device.display_name(),
-                   log_text(*version));
+      device_log::info(device.display_name(), record.target_version,
+                       "sub-device {}: already at {} (flashed before the restart)", device.display_name(),
+                       log_text(*version));
       co_await report_version(device, module, *version);
       co_await end_job(device, module, *version);
       co_return JobOutcome::installed;
@@ -569,13 +584,13 @@ asio::awaitable<JobOutcome> FirmwareJobs::flash_verified(JobRecord record, const
   if (record.phase == JobPhase::confirming) {
     // The plugin had flashed before the restart; the device may still be
     // coming up with the image. Flashing it again could only hurt.
-    spdlog::info("sub-device {}: confirming {}, flashed before the restart", device.display_name(),
-                 record.target_version);
+    device_log::info(device.display_name(), record.target_version, "sub-device {}: confirming {}, flashed before the restart",
+                     device.display_name(), record.target_version);
     co_return co_await confirm_and_report(std::move(record), device, module, progress, *runner, std::move(query));
   }
   if (record.flash_attempts >= JobJournal::kMaxFlashAttempts) {
     const std::string why = "gave up after " + std::to_string(record.flash_attempts) + " interrupted flash attempts";
-    spdlog::error("sub-device {}: {}", device.display_name(), why);
+    device_log::error(device.display_name(), record.target_version, "sub-device {}: {}", device.display_name(), why);
     co_await progress.failed(FailureStep::flashing_failed, why);
     journal_.remove(device.key());
     co_return JobOutcome::failed;
@@ -585,7 +600,9 @@ asio::awaitable<JobOutcome> FirmwareJobs::flash_verified(JobRecord record, const
   if (!kept.empty()) show(device, module, DeviceActivity::verifying, record.target_version);
   const auto mismatch = co_await mismatch_on_disk(record, std::move(kept));
   if (mismatch) {
-    spdlog::error("sub-device {}: kept image fails verification, not flashing: {}", device.display_name(), log_text(*mismatch));
+    device_log::error(device.display_name(), record.target_version,
+                      "sub-device {}: kept image fails verification, not flashing: {}", device.display_name(),
+                      log_text(*mismatch));
     co_await progress.failed(FailureStep::verification_failed, "kept image damaged: " + *mismatch);
     std::error_code ignored;
     for (const JobFile& file : record.files) std::filesystem::remove(shared_image(file.sign), ignored);
@@ -600,16 +617,18 @@ asio::awaitable<JobOutcome> FirmwareJobs::flash_verified(JobRecord record, const
     co_return JobOutcome::failed;
   }
 
-  spdlog::info("sub-device {}: flashing {} with plugin '{}'", device.display_name(), record.target_version, module.plugin);
+  device_log::info(device.display_name(), record.target_version, "sub-device {}: flashing {} with plugin '{}'",
+                   device.display_name(), record.target_version, module.plugin);
   show(device, module, DeviceActivity::flashing, record.target_version);
-  auto on_progress = [name = device.display_name(), key = device.key(), module_name = module.name,
-                      status = status_](int percent) {
-    spdlog::debug("sub-device {}: flashing {} %", name, percent);
+  auto on_progress = [name = device.display_name(), target = record.target_version, key = device.key(),
+                      module_name = module.name, status = status_](int percent) {
+    device_log::debug(name, target, "sub-device {}: flashing {} %", name, percent);
     if (status != nullptr) status->set_flash_progress(key, module_name, percent);
   };
   const FlashOutcome outcome = co_await runner->flash(job, std::move(on_progress));
   if (!outcome.flashed) {
-    spdlog::warn("sub-device {}: flashing {} failed: {}", device.display_name(), record.target_version, log_text(outcome.detail));
+    device_log::warn(device.display_name(), record.target_version, "sub-device {}: flashing {} failed: {}",
+                     device.display_name(), record.target_version, log_text(outcome.detail));
     co_await progress.failed(FailureStep::flashing_failed, "plugin '" + module.plugin + "': " + outcome.detail);
     journal_.remove(device.key());
     co_return JobOutcome::failed;
@@ -621,9 +640,10 @@ asio::awaitable<JobOutcome> FirmwareJobs::flash_verified(JobRecord record, const
   if (confirming) {
     // The flash is made: the job goes on. A crash before its end finds the
     // `flashing` entry and flashes again unless the device runs the target.
-    spdlog::error("sub-device {}: cannot write the job journal {} (phase {}): {}", device.display_name(),
-                  (journal_.job_dir(device.key()) / "job.json").string(), to_string(record.phase),
-                  confirming.message());
+    device_log::error(device.display_name(), record.target_version,
+                      "sub-device {}: cannot write the job journal {} (phase {}): {}", device.display_name(),
+                      (journal_.job_dir(device.key()) / "job.json").string(), to_string(record.phase),
+                      confirming.message());
   }
   co_return co_await confirm_and_report(std::move(record), device, module, progress, *runner, std::move(query));
 }
@@ -638,7 +658,8 @@ asio::awaitable<JobOutcome> FirmwareJobs::confirm_and_report(JobRecord record, c
     // The plugin said it flashed, the device says otherwise: never reported
     // as the target. What it runs is reported, so the platform knows.
     const std::string why = "device runs " + *runs + " after flashing " + record.target_version;
-    spdlog::warn("sub-device {}: {}", device.display_name(), log_text(why));
+    device_log::warn(device.display_name(), record.target_version, "sub-device {}: {}", device.display_name(),
+                     log_text(why));
     co_await progress.failed(FailureStep::flashing_failed, why);
     co_await report_version(device, module, *runs);
     co_await end_job(device, module, *runs);
@@ -647,7 +668,7 @@ asio::awaitable<JobOutcome> FirmwareJobs::confirm_and_report(JobRecord record, c
   const std::string version = record.target_version;
   co_await report_version(device, module, version);
   co_await end_job(device, module, version);
-  spdlog::info("sub-device {}: now at {}", device.display_name(), log_text(version));
+  device_log::info(device.display_name(), version, "sub-device {}: now at {}", device.display_name(), log_text(version));
   co_return JobOutcome::installed;
 }
 
@@ -664,8 +685,8 @@ asio::awaitable<std::optional<std::string>> FirmwareJobs::confirm_flash(PluginRu
     std::optional<std::string> told = co_await runner.version(query);
     const auto now = std::chrono::steady_clock::now();
     if (!told || *told == target || now >= deadline) co_return told;
-    spdlog::info("sub-device {}: reports {} after flashing {}; asking again", query.display_name(), log_text(*told),
-                 target);
+    device_log::info(query.display_name(), target, "sub-device {}: reports {} after flashing {}; asking again",
+                     query.display_name(), log_text(*told), target);
     asio::steady_timer timer(loop_, std::min<std::chrono::steady_clock::duration>(kConfirmInterval, deadline - now));
     boost::system::error_code ignored;
     co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ignored));

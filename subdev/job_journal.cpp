@@ -6,8 +6,10 @@
 #include <spdlog/spdlog.h>
 
 #include "subdev/json_text.hpp"
+#include "subdev/registry.hpp"
 #include "transports/atomic_file.hpp"
 #include "transports/blocking_call.hpp"
+#include "transports/device_log.hpp"
 
 namespace otagw::subdev {
 namespace {
@@ -97,7 +99,8 @@ std::optional<JobRecord> JobJournal::load(const std::string& device_key) const {
     broken += ".broken";
     std::error_code ec;
     std::filesystem::rename(file, broken, ec);
-    spdlog::error("sub-device {}: job journal unreadable ({}); moved to {}", device_key, e.what(), broken.string());
+    device_log::error(display_name_of_key(device_key), "", "sub-device {}: job journal unreadable ({}); moved to {}",
+                      device_key, e.what(), broken.string());
     return std::nullopt;
   }
 }
@@ -132,7 +135,10 @@ asio::awaitable<std::error_code> JobJournal::save(JobRecord record, asio::any_io
 void JobJournal::remove(const std::string& device_key) const {
   std::error_code ec;
   std::filesystem::remove_all(job_dir(device_key), ec);
-  if (ec) spdlog::warn("sub-device {}: cannot remove {}: {}", device_key, job_dir(device_key).string(), ec.message());
+  if (ec) {
+    device_log::warn(display_name_of_key(device_key), "", "sub-device {}: cannot remove {}: {}", device_key,
+                     job_dir(device_key).string(), ec.message());
+  }
 }
 
 }  // namespace otagw::subdev

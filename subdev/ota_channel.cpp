@@ -5,6 +5,7 @@
 #include "subdev/json_text.hpp"
 #include "subdev/subdev_error.hpp"
 #include "subdev/topics.hpp"
+#include "transports/device_log.hpp"
 #include "transports/log_text.hpp"
 #include "transports/mqtt_error.hpp"
 
@@ -67,7 +68,8 @@ asio::awaitable<VisitResult> OtaChannel::visit(const Subdevice& device) {
       break;
     }
     if (subscribe_error_) {
-      spdlog::warn("sub-device {}: subscribing its OTA topics failed: {}", device.display_name(), subscribe_error_.message());
+      device_log::warn(device.display_name(), "", "sub-device {}: subscribing its OTA topics failed: {}",
+                       device.display_name(), subscribe_error_.message());
       result.aborted = subscribe_error_ == transports::MqttErrc::subscribe_rejected
                            ? std::error_code{}
                            : make_error_code(SubdevErrc::connection_lost);
@@ -84,8 +86,9 @@ asio::awaitable<VisitResult> OtaChannel::visit(const Subdevice& device) {
     if (visit.offer && visit.offer->version == visit.reported_version) {
       // The device runs it already (the platform has not seen the inform
       // yet, or the job finished before a restart): nothing to flash.
-      spdlog::info("sub-device {}: offered {}, which it already runs: not flashing", device.display_name(),
-                   visit.offer->version);
+      device_log::info(device.display_name(), visit.offer->version,
+                       "sub-device {}: offered {}, which it already runs: not flashing", device.display_name(),
+                       visit.offer->version);
       visit.outcome = QueryOutcome::up_to_date;
       visit.offer.reset();
     } else if (jobs_ != nullptr && visit.offer) {
@@ -111,7 +114,7 @@ asio::awaitable<VisitResult> OtaChannel::visit(const Subdevice& device) {
   // the broker has dropped the subscriptions already.
   if (session_.state() == transports::MqttState::connected) {
     session_.async_unsubscribe(channel_topics, [key = device.key()](std::error_code ec) {
-      if (ec) spdlog::debug("sub-device {}: unsubscribe: {}", key, ec.message());
+      if (ec) device_log::debug(display_name_of_key(key), "", "sub-device {}: unsubscribe: {}", key, ec.message());
     });
   }
   co_return result;
@@ -189,8 +192,8 @@ bool OtaChannel::is_active(const TopicMatch& topic) {
     return true;
   }
   if (drops_.admit()) {
-    spdlog::warn("sub-device {}: {} while its OTA channel is not active: dropped", log_text(topic.display_name()),
-                 to_string(topic.kind));
+    device_log::warn(topic.display_name(), "", "sub-device {}: {} while its OTA channel is not active: dropped",
+                     log_text(topic.display_name()), to_string(topic.kind));
   }
   return false;
 }
@@ -199,8 +202,8 @@ void OtaChannel::deliver(const TopicMatch& topic, FirmwareGetReply reply) {
   if (!is_active(topic)) return;
   if (waiting_ == nullptr || reply.envelope.id != waiting_id_) {
     if (drops_.admit()) {
-      spdlog::warn("sub-device {}: firmware/get reply with stale id {} dropped", active_->display_name(),
-                   log_text(reply.envelope.id));
+      device_log::warn(active_->display_name(), "", "sub-device {}: firmware/get reply with stale id {} dropped",
+                       active_->display_name(), log_text(reply.envelope.id));
     }
     return;
   }
@@ -225,8 +228,8 @@ void OtaChannel::deliver(const TopicMatch& topic, UpgradePush push) {
                                         [&](const ModuleSpec& m) { return m.name == push.module; });
   if (!known_module) {
     if (drops_.admit()) {
-      spdlog::warn("sub-device {}: upgrade push for unknown module '{}' dropped", active_->display_name(),
-                   log_text(push.module));
+      device_log::warn(active_->display_name(), "", "sub-device {}: upgrade push for unknown module '{}' dropped",
+                       active_->display_name(), log_text(push.module));
     }
     return;
   }
@@ -246,9 +249,10 @@ void OtaChannel::deliver(const TopicMatch& topic, MalformedMessage message) {
   const bool unmatched = topic.kind == CloudTopic::firmware_get_reply && message.id != waiting_id_;
   if (waiting_ == nullptr || unmatched) {
     if (drops_.admit()) {
-      spdlog::warn("sub-device {}: unusable {} dropped ({}): {}", active_->display_name(), what,
-                   waiting_ == nullptr ? "no query waits" : message.id ? "stale id" : "no readable id",
-                   message.error.message());
+      device_log::warn(active_->display_name(), "", "sub-device {}: unusable {} dropped ({}): {}",
+                       active_->display_name(), what,
+                       waiting_ == nullptr ? "no query waits" : message.id ? "stale id" : "no readable id",
+                       message.error.message());
     }
     return;
   }

@@ -6,6 +6,7 @@
 
 #include "config/identifiers.hpp"
 #include "subdev/line_splitter.hpp"
+#include "transports/device_log.hpp"
 
 namespace otagw::subdev {
 namespace {
@@ -49,11 +50,13 @@ void OutputLog::write(std::string_view line, bool truncated) {
   const std::size_t cost = line.size() + kPerLine;
   if (cost > budget_) {
     exhausted_ = true;
-    spdlog::log(level, "{}: further {} output not logged (too much)", prefix_, stream_name_);
+    device_log::log(level, device_, target_version_, "{}: further {} output not logged (too much)", prefix_,
+                    stream_name_);
     return;
   }
   budget_ -= cost;
-  spdlog::log(level, "{}: {}{}", prefix_, printable_line(line), truncated ? " [line cut]" : "");
+  device_log::log(level, device_, target_version_, "{}: {}{}", prefix_, printable_line(line),
+                  truncated ? " [line cut]" : "");
 }
 
 }  // namespace otagw::subdev

@@ -23,13 +23,20 @@ inline constexpr std::size_t kMaxOutputLine = 4096;
 
 // Logs a plugin's lines as "{prefix}: {line}" at `level` until `budget` is
 // spent (each line costs its length + 64), then says once that the rest is
-// dropped.
+// dropped. `device` ("PK/DN") and `target_version` go with each line as
+// device_log fields (empty device = none).
 class OutputLog {
  public:
   enum class Level { debug, info };
 
-  OutputLog(std::string prefix, std::string stream_name, Level level, std::size_t budget)
-      : prefix_(std::move(prefix)), stream_name_(std::move(stream_name)), level_(level), budget_(budget) {}
+  OutputLog(std::string prefix, std::string stream_name, Level level, std::size_t budget, std::string device = {},
+            std::string target_version = {})
+      : prefix_(std::move(prefix)),
+        stream_name_(std::move(stream_name)),
+        level_(level),
+        budget_(budget),
+        device_(std::move(device)),
+        target_version_(std::move(target_version)) {}
 
   void write(std::string_view line, bool truncated);
 
@@ -38,6 +45,8 @@ class OutputLog {
   std::string stream_name_;
   Level level_;
   std::size_t budget_;
+  std::string device_;
+  std::string target_version_;
   bool exhausted_ = false;
 };
 

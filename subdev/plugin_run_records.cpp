@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "transports/device_log.hpp"
 #include "transports/log_text.hpp"
 
 namespace otagw::subdev {
@@ -147,15 +148,18 @@ void PluginRunRecords::started(pid_t pgid, std::string_view device_key, std::str
       out << record.dump() << '\n';
       out.flush();
       if (!out) {
-        spdlog::warn("cannot record plugin run of {} in {}: {}", log_text(device_key), temp.string(),
-                     std::strerror(errno));
+        device_log::warn(device_key, "", "cannot record plugin run of {} in {}: {}", log_text(device_key), temp.string(),
+                         std::strerror(errno));
         return;
       }
     }
     std::filesystem::rename(temp, path, ec);
-    if (ec) spdlog::warn("cannot record plugin run of {} in {}: {}", log_text(device_key), path.string(), ec.message());
+    if (ec) {
+      device_log::warn(device_key, "", "cannot record plugin run of {} in {}: {}", log_text(device_key), path.string(),
+                       ec.message());
+    }
   } catch (const std::exception& e) {
-    spdlog::warn("cannot record plugin run of {}: {}", log_text(device_key), e.what());
+    device_log::warn(device_key, "", "cannot record plugin run of {}: {}", log_text(device_key), e.what());
   }
 }
 
@@ -190,8 +194,9 @@ std::size_t PluginRunRecords::end_orphans() noexcept {
         }
       }
       if (!ours) continue;
-      spdlog::warn("{}: ending {} process(es) left of a plugin '{}' run by an earlier daemon (process group {})",
-                   log_text(record->device), members.size(), log_text(record->command), record->pgid);
+      device_log::warn(record->device, "",
+                       "{}: ending {} process(es) left of a plugin '{}' run by an earlier daemon (process group {})",
+                       log_text(record->device), members.size(), log_text(record->command), record->pgid);
       ::kill(-record->pgid, SIGKILL);
       ended_count += members.size();
       // SIGKILL is quick; a process stuck in the kernel (D state) ends when
@@ -199,8 +204,8 @@ std::size_t PluginRunRecords::end_orphans() noexcept {
       const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(5);
       while (!group_members(record->pgid).empty()) {
         if (std::chrono::steady_clock::now() > give_up) {
-          spdlog::error("{}: process group {} does not end after SIGKILL; going on", log_text(record->device),
-                        record->pgid);
+          device_log::error(record->device, "", "{}: process group {} does not end after SIGKILL; going on",
+                            log_text(record->device), record->pgid);
           break;
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(20));

@@ -9,6 +9,7 @@
 #include "subdev/plugin_environment.hpp"
 #include "subdev/plugin_output.hpp"
 #include "subdev/supervised_process.hpp"
+#include "transports/device_log.hpp"
 
 namespace otagw::subdev {
 namespace {
@@ -84,12 +85,13 @@ asio::awaitable<FlashOutcome> PluginRunner::flash(PluginJob job, std::function<v
   }
   RunGuard guard(running_);
   const std::string prefix = log_prefix(job, plugin_);
-  spdlog::info("{}: flashing version {}", prefix, job.target_version);
+  device_log::info(job.display_name(), job.target_version, "{}: flashing version {}", prefix, job.target_version);
 
   SupervisedRun run = make_run(plugin_, plugin_host_, job, PluginCommand::flash, plugin_.timeout_s);
   // The handlers run inside the co_await below, while this frame is alive.
-  auto on_stdout = [&outcome, &on_progress, &prefix,
-                    log = OutputLog(prefix, "stdout", OutputLog::Level::debug, kLogBudget)](
+  auto on_stdout = [&outcome, &on_progress, &prefix, &job,
+                    log = OutputLog(prefix, "stdout", OutputLog::Level::debug, kLogBudget, job.display_name(),
+                                    job.target_version)](
                        std::string_view line, bool truncated) mutable {
     const auto progress = truncated ? std::nullopt : parse_progress(line);
     if (!progress) {
@@ -102,10 +104,11 @@ asio::awaitable<FlashOutcome> PluginRunner::flash(PluginJob job, std::function<v
     try {
       on_progress(*progress);
     } catch (const std::exception& e) {
-      spdlog::error("{}: progress callback failed: {}", prefix, e.what());
+      device_log::error(job.display_name(), job.target_version, "{}: progress callback failed: {}", prefix, e.what());
     }
   };
-  auto on_stderr = [log = OutputLog(prefix, "stderr", OutputLog::Level::info, kLogBudget)](
+  auto on_stderr = [log = OutputLog(prefix, "stderr", OutputLog::Level::info, kLogBudget, job.display_name(),
+                                    job.target_version)](
                        std::string_view line, bool truncated) mutable { log.write(line, truncated); };
   run.on_stdout = on_stdout;
   run.on_stderr = on_stderr;
@@ -120,9 +123,9 @@ asio::awaitable<FlashOutcome> PluginRunner::flash(PluginJob job, std::function<v
     outcome.detail = ended.status->describe();
   }
   if (outcome.flashed) {
-    spdlog::info("{}: flashed version {}", prefix, job.target_version);
+    device_log::info(job.display_name(), job.target_version, "{}: flashed version {}", prefix, job.target_version);
   } else {
-    spdlog::warn("{}: flash failed: {}", prefix, outcome.detail);
+    device_log::warn(job.display_name(), job.target_version, "{}: flash failed: {}", prefix, outcome.detail);
   }
   co_return outcome;
 }
@@ -135,12 +138,15 @@ asio::awaitable<std::optional<std::string>> PluginRunner::version(PluginJob job)
   SupervisedRun run = make_run(plugin_, plugin_host_, job, PluginCommand::version, plugin_.version_timeout_s);
   std::optional<std::string> answer;
   bool first_line = true;
-  auto on_stdout = [&answer, &first_line, log = OutputLog(prefix, "stdout", OutputLog::Level::debug, kLogBudget)](
+  auto on_stdout = [&answer, &first_line,
+                    log = OutputLog(prefix, "stdout", OutputLog::Level::debug, kLogBudget, job.display_name(),
+                                    job.target_version)](
                        std::string_view line, bool truncated) mutable {
     if (std::exchange(first_line, false) && !truncated) answer = parse_version(line);
     log.write(line, truncated);
   };
-  auto on_stderr = [log = OutputLog(prefix, "stderr", OutputLog::Level::info, kLogBudget)](
+  auto on_stderr = [log = OutputLog(prefix, "stderr", OutputLog::Level::info, kLogBudget, job.display_name(),
+                                    job.target_version)](
                        std::string_view line, bool truncated) mutable { log.write(line, truncated); };
   run.on_stdout = on_stdout;
   run.on_stderr = on_stderr;
@@ -160,9 +166,9 @@ asio::awaitable<std::optional<std::string>> PluginRunner::version(PluginJob job)
     // A plugin that cannot be started is a configuration problem worth a
     // warning; one that cannot tell is normal.
     if (!ended.status) {
-      spdlog::warn("{}: cannot tell the version: {}", prefix, why);
+      device_log::warn(job.display_name(), job.target_version, "{}: cannot tell the version: {}", prefix, why);
     } else {
-      spdlog::debug("{}: cannot tell the version: {}", prefix, why);
+      device_log::debug(job.display_name(), job.target_version, "{}: cannot tell the version: {}", prefix, why);
     }
     co_return std::nullopt;
   }

@@ -6,6 +6,7 @@
 
 #include "subdev/json_text.hpp"
 #include "subdev/topics.hpp"
+#include "transports/device_log.hpp"
 
 namespace otagw::subdev {
 namespace {
@@ -42,14 +43,15 @@ ProgressReporter::ProgressReporter(transports::MqttSession& session, CloudRpc& r
       status_(status),
       device_key_(product_key + "." + device_name),
       topic_(topics::ota_progress(product_key, device_name)),
+      device_(product_key + "/" + device_name),
       module_(std::move(module)) {}
 
 void ProgressReporter::publish_now(int step, const std::string& desc) {
   nlohmann::json params = {{"step", std::to_string(step)}, {"desc", desc}};
   if (!module_.empty()) params["module"] = module_;
   const nlohmann::json message = {{"id", rpc_.next_id()}, {"params", std::move(params)}};
-  session_.async_publish(topic_, json_text(message), 0, [topic = topic_](std::error_code ec) {
-    if (ec) spdlog::debug("progress on {} not sent: {}", topic, ec.message());
+  session_.async_publish(topic_, json_text(message), 0, [topic = topic_, device = device_](std::error_code ec) {
+    if (ec) device_log::debug(device, "", "progress on {} not sent: {}", topic, ec.message());
   });
 }
 
@@ -74,14 +76,14 @@ asio::awaitable<void> ProgressReporter::publish_final(int step, std::string desc
   const bool ready = co_await ready_to_publish(
       session_, gate_, std::chrono::duration_cast<std::chrono::milliseconds>(kFinalReportWait));
   if (!ready) {
-    spdlog::warn("{}: step {} not reported: no connection to the cloud", topic_, step);
+    device_log::warn(device_, "", "{}: step {} not reported: no connection to the cloud", topic_, step);
     co_return;
   }
   nlohmann::json params = {{"step", std::to_string(step)}, {"desc", desc}};
   if (!module_.empty()) params["module"] = module_;
   const nlohmann::json message = {{"id", rpc_.next_id()}, {"params", std::move(params)}};
   const auto ec = co_await session_.async_publish(topic_, json_text(message), 1, asio::use_awaitable);
-  if (ec) spdlog::warn("{}: step {} not reported: {}", topic_, step, ec.message());
+  if (ec) device_log::warn(device_, "", "{}: step {} not reported: {}", topic_, step, ec.message());
 }
 
 asio::awaitable<void> ProgressReporter::download_complete() {

@@ -71,6 +71,7 @@ class ProgressReporter {
   FleetStatus* status_;
   std::string device_key_;
   std::string topic_;
+  std::string device_;  // "PK/DN", for the log
   std::string module_;
   int last_step_ = 0;
   std::chrono::steady_clock::time_point last_sent_{};

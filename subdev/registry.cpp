@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "transports/device_log.hpp"
+
 namespace otagw::subdev {
 
 Registry::Registry(const std::vector<config::SubdeviceConfig>& entries, const Registry* previous) {
@@ -13,8 +15,9 @@ Registry::Registry(const std::vector<config::SubdeviceConfig>& entries, const Re
       built.push_back(Subdevice{entry.product_key, entry.device_name, entry.device_secret, {}});
     } else if (built[it->second].device_secret != entry.device_secret) {
       // A device has one secret; the first entry's is used for signing.
-      spdlog::warn("sub-device {}: module '{}' lists a different device secret than its first entry; using the first",
-                   built[it->second].display_name(), entry.module);
+      device_log::warn(entry.product_key + "/" + entry.device_name, "",
+                       "sub-device {}: module '{}' lists a different device secret than its first entry; using the first",
+                       built[it->second].display_name(), entry.module);
     }
     built[it->second].modules.push_back(ModuleSpec{entry.module, entry.version, entry.plugin, entry.params});
   }

@@ -4,6 +4,7 @@
 // work per device.
 #include <memory>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -44,6 +45,14 @@ struct Subdevice {
 // reload that leaves a device unchanged keeps the very same object, so
 // pointers to it held elsewhere (the online set) stay valid.
 using SubdevicePtr = std::shared_ptr<const Subdevice>;
+
+// "PK/DN" from a key() "PK.DN" (a product key has no '.'), for the log of
+// code that holds only the key.
+[[nodiscard]] inline std::string display_name_of_key(std::string_view key) {
+  std::string name(key);
+  if (const auto dot = name.find('.'); dot != std::string::npos) name[dot] = '/';
+  return name;
+}
 
 class Registry {
  public:

@@ -10,6 +10,7 @@
 #include "subdev/cloud_message.hpp"
 #include "subdev/message_error.hpp"
 #include "subdev/subdev_error.hpp"
+#include "transports/device_log.hpp"
 #include "transports/log_text.hpp"
 
 namespace otagw::subdev {
@@ -125,21 +126,24 @@ void Sweeper::record(const Subdevice& device, const VisitResult& visit, PassRepo
       case QueryOutcome::offer:
         ++report.offers;
         if (!module.job) {
-          spdlog::info("sub-device {}: {}firmware {} offered ({} bytes, {}{})", device.display_name(), label,
-                       module.offer->version, module.offer->total_size(),
-                       transports::to_string(module.offer->sign_method), module.offer->is_diff ? ", delta" : "");
+          device_log::info(device.display_name(), module.offer->version,
+                           "sub-device {}: {}firmware {} offered ({} bytes, {}{})", device.display_name(), label,
+                           module.offer->version, module.offer->total_size(),
+                           transports::to_string(module.offer->sign_method), module.offer->is_diff ? ", delta" : "");
         } else {
           count_job(*module.job);
         }
         break;
       case QueryOutcome::no_reply:
         ++report.no_reply;
-        spdlog::warn("sub-device {}: {}no answer to firmware/get within {} s; moving on", device.display_name(), label,
-                     std::chrono::duration_cast<std::chrono::seconds>(options_.query_timeout).count());
+        device_log::warn(device.display_name(), "", "sub-device {}: {}no answer to firmware/get within {} s; moving on",
+                         device.display_name(), label,
+                         std::chrono::duration_cast<std::chrono::seconds>(options_.query_timeout).count());
         break;
       case QueryOutcome::failed:
         ++report.failed;
-        spdlog::warn("sub-device {}: {}query failed: {}", device.display_name(), label, module.detail);
+        device_log::warn(device.display_name(), "", "sub-device {}: {}query failed: {}", device.display_name(), label,
+                         module.detail);
         break;
     }
     std::string result;
@@ -197,7 +201,7 @@ asio::awaitable<Sweeper::VisitStep> Sweeper::visit_device(SubdevicePtr device, P
     }
     co_return VisitStep::done;
   }
-  spdlog::debug("sub-device {}: visiting", device->display_name());
+  device_log::debug(device->display_name(), "", "sub-device {}: visiting", device->display_name());
   if (status_ != nullptr) status_->set_device_activity(device->key(), DeviceActivity::visiting);
   // `device` (a shared pointer) keeps the very object this visit and its
   // jobs started with alive, whatever a reload does meanwhile.
@@ -209,7 +213,8 @@ asio::awaitable<Sweeper::VisitStep> Sweeper::visit_device(SubdevicePtr device, P
   if (visit.aborted) {
     ++report.resumed;
     if (status_ != nullptr) status_->set_device_activity(device->key(), DeviceActivity::idle);
-    spdlog::info("sub-device {}: visit abandoned ({}); resuming there after reconnect", device->display_name(),
+    device_log::info(device->display_name(), "", "sub-device {}: visit abandoned ({}); resuming there after reconnect",
+                     device->display_name(),
                  visit.aborted.message());
     co_return VisitStep::abandoned;
   }
@@ -268,7 +273,8 @@ asio::awaitable<PassReport> Sweeper::run_pass(std::chrono::milliseconds reconnec
         co_return report;
       }
       if (session_.state() != transports::MqttState::connected) {
-        spdlog::info("sweep paused at {}: waiting for the cloud session", devices[next]->display_name());
+        device_log::info(devices[next]->display_name(), "", "sweep paused at {}: waiting for the cloud session",
+                         devices[next]->display_name());
         const std::error_code reconnected =
             co_await session_.async_wait_connected(reconnect_wait, asio::use_awaitable);
         if (reconnected) {
@@ -413,6 +419,19 @@ asio::awaitable<void> Sweeper::apply_reload(std::vector<SubdevicePtr>* pass, std
     const std::error_code logged_out = co_await topology_.logout(gone);
     if (logged_out) spdlog::warn("logout of {} removed sub-device(s) failed: {}", gone.size(), logged_out.message());
   }
+  if (options_.delete_removed_topology && !changes.removed.empty() &&
+      session_.state() == transports::MqttState::connected) {
+    // Every removed device, online or not: the platform may hold a topology
+    // our state does not know about. (The old objects live in `changes`.)
+    std::vector<const Subdevice*> removed;
+    for (const SubdevicePtr& device : changes.removed) removed.push_back(device.get());
+    const std::error_code deleted = co_await topology_.remove(std::move(removed));
+    if (deleted) {
+      spdlog::warn("topology delete of {} removed sub-device(s) failed: {}", changes.removed.size(), deleted.message());
+    } else {
+      spdlog::info("topology of {} removed sub-device(s) deleted (ota.delete_removed_topology)", changes.removed.size());
+    }
+  }
   // Added devices: in the window under way (or, between passes, when every
   // device fits in one) they are logged in now; later windows log theirs in.
   std::vector<const Subdevice*> admit = relogin;
@@ -452,7 +471,8 @@ asio::awaitable<void> Sweeper::run_checks() {
       if (session_.state() != transports::MqttState::connected) co_return;  // tried again after reconnect
       // Connected, yet the login could not be made (a refused subscription):
       // the check is dropped rather than tried in a loop.
-      spdlog::warn("check of {}: the sub-devices cannot be logged in; check dropped", device->display_name());
+      device_log::warn(device->display_name(), "", "check of {}: the sub-devices cannot be logged in; check dropped",
+                       device->display_name());
       checks_.pop_front();
       if (status_ != nullptr) status_->set_device_activity(device->key(), DeviceActivity::idle);
       continue;
@@ -473,7 +493,10 @@ asio::awaitable<void> Sweeper::run_checks() {
       online_.remove(device.get());
       std::vector<const Subdevice*> one{device.get()};
       const std::error_code logged_out = co_await topology_.logout(std::move(one));
-      if (logged_out) spdlog::warn("logout of {} failed: {}", device->display_name(), logged_out.message());
+      if (logged_out) {
+        device_log::warn(device->display_name(), "", "logout of {} failed: {}", device->display_name(),
+                         logged_out.message());
+      }
     }
     co_await save_state(false);
   }

@@ -8,6 +8,9 @@ namespace otagw::subdev::topics {
 inline std::string topo_add(std::string_view gpk, std::string_view gdn) {
   return "/sys/" + std::string(gpk) + "/" + std::string(gdn) + "/thing/topo/add";
 }
+inline std::string topo_delete(std::string_view gpk, std::string_view gdn) {
+  return "/sys/" + std::string(gpk) + "/" + std::string(gdn) + "/thing/topo/delete";
+}
 inline std::string batch_login(std::string_view gpk, std::string_view gdn) {
   return "/ext/session/" + std::string(gpk) + "/" + std::string(gdn) + "/combine/batch_login";
 }

@@ -6,6 +6,7 @@
 
 #include "subdev/subdev_error.hpp"
 #include "subdev/topics.hpp"
+#include "transports/device_log.hpp"
 #include "transports/log_text.hpp"
 #include "transports/platform_sign.hpp"
 
@@ -44,6 +45,7 @@ Topology::Topology(GatewayIdentity gateway, CloudRpc& rpc, DeviceStateStore& sta
 
 std::vector<std::string> Topology::reply_topics() const {
   return {topics::reply(topics::topo_add(gateway_.product_key, gateway_.device_name)),
+          topics::reply(topics::topo_delete(gateway_.product_key, gateway_.device_name)),
           topics::reply(topics::batch_login(gateway_.product_key, gateway_.device_name)),
           topics::reply(topics::batch_logout(gateway_.product_key, gateway_.device_name))};
 }
@@ -59,6 +61,16 @@ asio::awaitable<Expected<PlatformReply>> Topology::send_topo_add(std::span<const
   nlohmann::json request = {{"version", "1.0"}, {"params", std::move(params)}, {"method", "thing.topo.add"}};
   co_return co_await rpc_.call(CloudTopic::topo_add_reply, topics::topo_add(gateway_.product_key, gateway_.device_name), std::move(request),
                                reply_timeout_);
+}
+
+asio::awaitable<Expected<PlatformReply>> Topology::send_topo_delete(std::span<const Subdevice* const> batch) {
+  nlohmann::json params = nlohmann::json::array();
+  for (const Subdevice* device : batch) {
+    params.push_back({{"productKey", device->product_key}, {"deviceName", device->device_name}});
+  }
+  nlohmann::json request = {{"version", "1.0"}, {"params", std::move(params)}, {"method", "thing.topo.delete"}};
+  co_return co_await rpc_.call(CloudTopic::topo_delete_reply, topics::topo_delete(gateway_.product_key, gateway_.device_name),
+                               std::move(request), reply_timeout_);
 }
 
 asio::awaitable<Expected<PlatformReply>> Topology::send_login(std::span<const Subdevice* const> batch) {
@@ -107,8 +119,9 @@ asio::awaitable<void> Topology::send_split(std::span<const Subdevice* const> bat
       continue;
     }
     if (batch.size() == 1) {
-      spdlog::warn("sub-device {}: {} refused by the platform (code {}{}{})", batch.front()->display_name(), what, reply->code,
-                   reply->message.empty() ? "" : ": ", log_text(reply->message));
+      device_log::warn(batch.front()->display_name(), "", "sub-device {}: {} refused by the platform (code {}{}{})",
+                       batch.front()->display_name(), what, reply->code, reply->message.empty() ? "" : ": ",
+                       log_text(reply->message));
       outcome.refused[batch.front()] = reply->code;
       co_return;
     }
@@ -205,6 +218,40 @@ asio::awaitable<std::error_code> Topology::logout(std::vector<const Subdevice*> 
     rest = rest.subspan(size);
   }
   co_return std::error_code{};
+}
+
+asio::awaitable<std::error_code> Topology::remove(std::vector<const Subdevice*> devices) {
+  BatchOutcome outcome;
+  std::span<const Subdevice* const> rest(devices);
+  while (!rest.empty() && !outcome.aborted) {
+    const auto size = std::min(rest.size(), kMaxTopoDeleteBatch);
+    co_await send_split(rest.first(size), &Topology::send_topo_delete, "topology delete", outcome);
+    rest = rest.subspan(size);
+  }
+  // Either way the platform holds no topology for these any more.
+  std::vector<const Subdevice*> gone = outcome.accepted;
+  std::size_t refused = 0;
+  for (const auto& [device, code] : outcome.refused) {
+    if (code == kCodeTopologyMissing) {
+      gone.push_back(device);
+    } else {
+      ++refused;
+    }
+  }
+  bool changed = false;
+  for (const Subdevice* device : gone) {
+    // A device state never saw gets no entry now: it is leaving.
+    if (state_.find(device->key()) == nullptr) continue;
+    auto& entry = state_.at(device->key());
+    changed = changed || entry.topology_added;
+    entry.topology_added = false;
+  }
+  if (changed) state_.mark_dirty();
+  if (!devices.empty()) {
+    spdlog::info("topology delete: {} deleted, {} not{}{}", gone.size(), refused,
+                 outcome.aborted ? "; the rest not sent: " : "", outcome.aborted ? outcome.aborted.message() : "");
+  }
+  co_return outcome.aborted;
 }
 
 }  // namespace otagw::subdev

@@ -5,6 +5,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "transports/device_log.hpp"
+
 namespace otagw::subdev {
 
 VisitMarkers::VisitMarkers(std::filesystem::path runtime_dir)
@@ -36,15 +38,16 @@ bool VisitMarkers::begin(const Subdevice& device) {
   if (dir_.empty()) return true;
   const int ended = ends_in_a_row(device_key);
   if (ended >= kMaxEndsInARow) {
-    spdlog::error("sub-device {}: skipped in this pass: otagwd ended {} times in a row during its visit (a message or "
-                  "a plugin that crashes the daemon?); it is visited again next pass",
-                  device.display_name(), ended);
+    device_log::error(device.display_name(), "",
+                      "sub-device {}: skipped in this pass: otagwd ended {} times in a row during its visit (a message or "
+                      "a plugin that crashes the daemon?); it is visited again next pass",
+                      device.display_name(), ended);
     end(device_key);
     return false;
   }
   if (ended > 0) {
-    spdlog::warn("sub-device {}: otagwd ended during its last {} visit(s); visiting it again", device.display_name(),
-                 ended);
+    device_log::warn(device.display_name(), "", "sub-device {}: otagwd ended during its last {} visit(s); visiting it again",
+                     device.display_name(), ended);
   }
   // Written before the visit: counts this run in case it does not return.
   std::ofstream(marker(device_key), std::ios::trunc) << (ended + 1) << '\n';

@@ -1,6 +1,7 @@
 #include "transports/atomic_file.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -45,12 +46,19 @@ std::error_code write_all(int fd, std::string_view data) {
 
 }  // namespace
 
-std::error_code write_file_atomically(const std::filesystem::path& path, std::string_view contents) {
+std::error_code write_file_atomically(const std::filesystem::path& path, std::string_view contents, mode_t mode) {
   const std::filesystem::path directory = path.has_parent_path() ? path.parent_path() : ".";
   const std::filesystem::path temp = path.string() + ".tmp";
 
   FileDescriptor file(::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
   if (file.get() < 0) return last_error();
+  // open() keeps the mode of a temp file left by a crash, and the umask cuts
+  // the one it creates: set it outright, before any byte is written.
+  if (::fchmod(file.get(), mode) != 0) {
+    auto ec = last_error();
+    ::unlink(temp.c_str());
+    return ec;
+  }
   if (auto ec = write_all(file.get(), contents)) {
     ::unlink(temp.c_str());
     return ec;

@@ -1,20 +1,26 @@
 #pragma once
-// A move-only, type-erased `void(std::error_code)` completion handler.
+// A move-only, type-erased completion handler of one signature:
+// Completion<void(std::error_code)> for MqttSession's operations,
+// Completion<void(std::error_code, DownloadResult)> for HttpDownloader's.
 //
-// The async_* templates of MqttSession turn whatever completion token they get
-// (use_awaitable, a lambda, ...) into one of these, so the session's
-// implementation stays out of headers. complete() never runs the handler
-// inline: it posts it to the handler's associated executor (falling back to the
-// session's), as Asio's composed operations must.
+// The async_* templates turn whatever completion token they get
+// (use_awaitable, a lambda, ...) into one of these, so the implementations stay
+// out of headers. complete() never runs the handler inline: it posts it to the
+// handler's associated executor (falling back to the initiating object's), as
+// Asio's composed operations must.
 #include <memory>
-#include <system_error>
+#include <tuple>
 #include <utility>
 
 #include "transports/asio.hpp"
 
 namespace otagw::transports {
 
-class Completion {
+template <typename Signature>
+class Completion;
+
+template <typename... Args>
+class Completion<void(Args...)> {
  public:
   Completion() = default;
 
@@ -24,23 +30,25 @@ class Completion {
 
   explicit operator bool() const noexcept { return impl_ != nullptr; }
 
-  // Posts the handler with `ec`; a second call is a no-op.
-  void complete(std::error_code ec) {
-    if (auto impl = std::move(impl_)) impl->post(ec);
+  // Posts the handler with `args`; a second call is a no-op.
+  void complete(Args... args) {
+    if (auto impl = std::move(impl_)) impl->post(std::move(args)...);
   }
 
  private:
   struct Base {
     virtual ~Base() = default;
-    virtual void post(std::error_code ec) = 0;
+    virtual void post(Args... args) = 0;
   };
 
   template <typename Handler>
   struct Impl final : Base {
     Impl(Handler h, asio::any_io_executor fallback) : handler(std::move(h)), work(std::move(fallback)) {}
-    void post(std::error_code ec) override {
+    void post(Args... args) override {
       auto executor = asio::get_associated_executor(handler, work);
-      asio::post(executor, [h = std::move(handler), ec]() mutable { std::move(h)(ec); });
+      asio::post(executor, [h = std::move(handler), stored = std::make_tuple(std::move(args)...)]() mutable {
+        std::apply(std::move(h), std::move(stored));
+      });
     }
     Handler handler;
     asio::any_io_executor work;

@@ -21,6 +21,7 @@
 
 #include "config/host_pattern.hpp"
 #include "transports/asio.hpp"
+#include "transports/completion.hpp"
 #include "transports/digest.hpp"
 #include "transports/download_error.hpp"
 
@@ -62,44 +63,6 @@ struct DownloadResult {
   std::string error_detail;  // on failure: libcurl's or our own description, for the log
 };
 
-namespace detail {
-
-// A move-only, type-erased `void(std::error_code, DownloadResult)` handler;
-// complete() posts it to its associated executor (never runs it inline).
-class DownloadCompletion {
- public:
-  DownloadCompletion() = default;
-  template <typename Handler>
-  DownloadCompletion(Handler handler, asio::any_io_executor fallback)
-      : impl_(std::make_unique<Impl<Handler>>(std::move(handler), std::move(fallback))) {}
-
-  explicit operator bool() const noexcept { return impl_ != nullptr; }
-
-  // A second call is a no-op.
-  void complete(std::error_code ec, DownloadResult result) {
-    if (auto impl = std::move(impl_)) impl->post(ec, std::move(result));
-  }
-
- private:
-  struct Base {
-    virtual ~Base() = default;
-    virtual void post(std::error_code ec, DownloadResult result) = 0;
-  };
-  template <typename Handler>
-  struct Impl final : Base {
-    Impl(Handler h, asio::any_io_executor fallback) : handler(std::move(h)), work(std::move(fallback)) {}
-    void post(std::error_code ec, DownloadResult result) override {
-      auto executor = asio::get_associated_executor(handler, work);
-      asio::post(executor, [h = std::move(handler), ec, r = std::move(result)]() mutable { std::move(h)(ec, std::move(r)); });
-    }
-    Handler handler;
-    asio::any_io_executor work;
-  };
-  std::unique_ptr<Base> impl_;
-};
-
-}  // namespace detail
-
 // One per daemon; any number of downloads may run at once (they share
 // libcurl's connection cache).
 class HttpDownloader {
@@ -138,7 +101,8 @@ class HttpDownloader {
   auto async_download(DownloadRequest request, Token&& token) {
     return asio::async_initiate<Token, void(std::error_code, DownloadResult)>(
         [this](auto handler, DownloadRequest r) {
-          start_download(std::move(r), detail::DownloadCompletion(std::move(handler), executor()));
+          start_download(std::move(r),
+                         Completion<void(std::error_code, DownloadResult)>(std::move(handler), executor()));
         },
         token, std::move(request));
   }
@@ -150,7 +114,7 @@ class HttpDownloader {
 
  private:
   class Impl;
-  void start_download(DownloadRequest request, detail::DownloadCompletion done);
+  void start_download(DownloadRequest request, Completion<void(std::error_code, DownloadResult)> done);
   std::shared_ptr<Impl> impl_;
 };
 

@@ -98,7 +98,7 @@ class MqttSession {
   auto async_subscribe(std::vector<std::string> topics, int qos, Token&& token) {
     return asio::async_initiate<Token, void(std::error_code)>(
         [this](auto handler, std::vector<std::string> t, int q) {
-          start_subscribe(std::move(t), q, Completion(std::move(handler), executor()));
+          start_subscribe(std::move(t), q, Completion<void(std::error_code)>(std::move(handler), executor()));
         },
         token, std::move(topics), qos);
   }
@@ -107,7 +107,7 @@ class MqttSession {
   auto async_unsubscribe(std::vector<std::string> topics, Token&& token) {
     return asio::async_initiate<Token, void(std::error_code)>(
         [this](auto handler, std::vector<std::string> t) {
-          start_unsubscribe(std::move(t), Completion(std::move(handler), executor()));
+          start_unsubscribe(std::move(t), Completion<void(std::error_code)>(std::move(handler), executor()));
         },
         token, std::move(topics));
   }
@@ -116,7 +116,8 @@ class MqttSession {
   auto async_publish(std::string topic, std::string payload, int qos, Token&& token) {
     return asio::async_initiate<Token, void(std::error_code)>(
         [this](auto handler, std::string t, std::string p, int q) {
-          start_publish(std::move(t), std::move(p), q, Completion(std::move(handler), executor()));
+          start_publish(std::move(t), std::move(p), q,
+                        Completion<void(std::error_code)>(std::move(handler), executor()));
         },
         token, std::move(topic), std::move(payload), qos);
   }
@@ -127,7 +128,7 @@ class MqttSession {
   auto async_wait_connected(std::chrono::milliseconds timeout, Token&& token) {
     return asio::async_initiate<Token, void(std::error_code)>(
         [this](auto handler, std::chrono::milliseconds t) {
-          start_wait_connected(t, Completion(std::move(handler), executor()));
+          start_wait_connected(t, Completion<void(std::error_code)>(std::move(handler), executor()));
         },
         token, timeout);
   }
@@ -137,10 +138,10 @@ class MqttSession {
  private:
   class Impl;
 
-  void start_subscribe(std::vector<std::string> topics, int qos, Completion done);
-  void start_unsubscribe(std::vector<std::string> topics, Completion done);
-  void start_publish(std::string topic, std::string payload, int qos, Completion done);
-  void start_wait_connected(std::chrono::milliseconds timeout, Completion done);
+  void start_subscribe(std::vector<std::string> topics, int qos, Completion<void(std::error_code)> done);
+  void start_unsubscribe(std::vector<std::string> topics, Completion<void(std::error_code)> done);
+  void start_publish(std::string topic, std::string payload, int qos, Completion<void(std::error_code)> done);
+  void start_wait_connected(std::chrono::milliseconds timeout, Completion<void(std::error_code)> done);
 
   std::shared_ptr<Impl> impl_;
 };

@@ -108,6 +108,53 @@ TEST_CASE("sign checks ignore hex and method case, take hmacSha1 and refuse a fo
   CHECK(h.platform.state().violations.total() == 0);  // a refused login is not a protocol violation
 }
 
+TEST_CASE("topology delete drops the relation and the session, and fails whole on an unknown or absent device",
+          "[unit][cloudsim]") {
+  Harness h(kDevices + std::string("  - {product_key: p, device_name: c, device_secret: sc}\n"));
+  const std::string kDelete = "/sys/gpk/gdn/thing/topo/delete";
+  auto remove = [](const std::string& id, std::vector<std::string> names) {
+    json params = json::array();
+    for (const auto& name : names) params.push_back({{"productKey", "p"}, {"deviceName", name}});
+    return json{{"id", id}, {"version", "1.0"}, {"params", std::move(params)}, {"method", "thing.topo.delete"}};
+  };
+  REQUIRE(h.send(kLogin, login("1", {subdevice_entry("p", "a", "sa", false), subdevice_entry("p", "b", "sb", false)}))["code"] == 200);
+
+  // One device without topology (c) or unknown to the platform (x) fails the
+  // request whole: a keeps its relation and stays online.
+  auto reply = h.send(kDelete, remove("2", {"a", "c"}));
+  CHECK(reply["code"] == 6401);
+  CHECK(reply["data"][0]["deviceName"] == "c");
+  reply = h.send(kDelete, remove("3", {"x", "a"}));
+  CHECK(reply["code"] == 6100);
+  CHECK(reply["data"].size() == 1);
+  auto device = [&h](const std::string& name) {
+    const json report = make_report(h.platform.state(), h.t0 + 1s);
+    for (const auto& d : report["devices"]) {
+      if (d["device_name"] == name) return d;
+    }
+    FAIL("no device " << name);
+    return json();
+  };
+  CHECK(device("a")["topology"] == true);
+  CHECK(device("a")["online"] == true);
+
+  reply = h.send(kDelete, remove("4", {"a"}));
+  CHECK(reply["code"] == 200);
+  CHECK(reply["id"] == "4");
+  CHECK(h.outbox.sent.back().topic == kDelete + "_reply");
+  CHECK(device("a")["topology"] == false);
+  CHECK(device("a")["online"] == false);
+  CHECK(device("b")["online"] == true);  // the others are left alone
+
+  // Gone: the login is refused until the topology is added again; a second
+  // delete finds nothing to delete.
+  CHECK(h.send(kLogin, login("5", {subdevice_entry("p", "a", "sa", false)}), 2s)["code"] == 6401);
+  CHECK(h.send(kDelete, remove("6", {"a"}), 2s)["code"] == 6401);
+  CHECK(h.send(kDelete, remove("7", {}), 2s)["code"] == 460);
+  CHECK(h.platform.state().violations.total() == 0);
+  CHECK(make_report(h.platform.state(), h.t0 + 3s)["counters"]["topo_delete_requests"] == 5);
+}
+
 TEST_CASE("firmware replies echo the id, honour delay_ms and name their module", "[unit][cloudsim]") {
   Harness h(R"(
 devices:

@@ -114,6 +114,34 @@ generate:
     CHECK(load.errors[0].path == "generate[0].secret_format");
     CHECK(load.errors[0].message.find("topsecret") == std::string::npos);
   }
+  SECTION("the wording is otagwd's config reader's (config/yaml_map_reader.hpp)") {
+    const auto load = parse_scenario(std::string(kGateway) + R"(
+devices:
+  - product_key: p
+    device_name: sub-1
+    device_secret: s
+    toplogy: present
+    login: maybe
+    modules:
+      "": {delay_ms: "5", query: sometimes}
+    params: {a: 1, a: 2}
+packages:
+  fw: {version: "1", generate: {size: 10}, faults: {ignore_range: yes, drop_times: -1}}
+)");
+    const auto text = errors_of(load);
+    INFO(text);
+    CHECK(text.find("devices[0].toplogy (line 7): unknown key, did you mean 'topology'?\n") != std::string::npos);
+    CHECK(text.find("devices[0].login (line 8): expected one of accept, refuse, got 'maybe'\n") != std::string::npos);
+    CHECK(text.find("devices[0].modules.\"\".delay_ms (line 10): expected an integer, got the quoted string '5'\n") !=
+          std::string::npos);
+    CHECK(text.find("devices[0].modules.\"\".query (line 10): expected one of reply, no_reply, push, "
+                    "got 'sometimes'\n") != std::string::npos);
+    CHECK(text.find("devices[0].params.a (line 11): repeated key, first at line 11\n") != std::string::npos);
+    CHECK(text.find("packages.fw.faults.ignore_range (line 13): expected true or false, got 'yes'\n") !=
+          std::string::npos);
+    CHECK(text.find("packages.fw.faults.drop_times (line 13): must be between 0 and 1000000, got -1\n") !=
+          std::string::npos);
+  }
   SECTION("YAML syntax") {
     const auto load = parse_scenario("gateway: {product_key: [\n");
     REQUIRE(load.errors.size() == 1);

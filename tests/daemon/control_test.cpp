@@ -3,7 +3,15 @@
 // the recorder plugin, otagwd as the service runs it.
 #include <catch2/catch.hpp>
 
+#include <grp.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
 
 #include <fstream>
 #include <regex>
@@ -226,7 +234,7 @@ TEST_CASE("watch shows a job's download and flash progress, at most 4 lines a se
   CHECK(after.at("last_result") == "offer 2.0.0 installed");
 }
 
-TEST_CASE("sweep starts a pass now and says so during one; check visits one device next", "[integration][control]") {
+TEST_CASE("sweep starts a pass now and says so during one, and check visits one device next", "[integration][control]") {
   // sub-0002 never answers its query: each pass takes query_timeout_s (2 s).
   CloudFixture cloud({dev("sub-0000"), dev("sub-0001"), dev("sub-0002", "modules: {default: {query: no_reply}}")},
                      "sweep_interval_s: 3600");
@@ -283,7 +291,7 @@ TEST_CASE("sweep starts a pass now and says so during one; check visits one devi
   CHECK(unknown.at("error").at("code") == "unknown_device");
 }
 
-TEST_CASE("bad requests get an error line and the connection goes on; an endless line closes it",
+TEST_CASE("bad requests get an error line and the connection goes on, but an endless line closes it",
           "[integration][control]") {
   CloudFixture cloud({dev("sub-0000")}, "sweep_interval_s: 3600");
   auto& daemon = cloud.start_service();
@@ -315,7 +323,7 @@ TEST_CASE("bad requests get an error line and the connection goes on; an endless
   CHECK(status_of(cloud).at("devices").size() == 1);
 }
 
-TEST_CASE("a client that does not read is dropped; the daemon serves the others", "[integration][control]") {
+TEST_CASE("a client that does not read is dropped and the daemon serves the others", "[integration][control]") {
   CloudFixture cloud({dev("sub-0000"), dev("sub-0001"), dev("sub-0002")}, "sweep_interval_s: 3600");
   auto& daemon = cloud.start_service();
   auto stuck = connect(cloud);
@@ -361,7 +369,7 @@ TEST_CASE("100 clients: control.max_clients are served, the others refused, and 
       10s));
 }
 
-TEST_CASE("reload adds and removes sub-devices without a reconnect; a refused reload keeps the running config",
+TEST_CASE("reload adds and removes sub-devices without a reconnect, and a refused reload keeps the running config",
           "[integration][control]") {
   CloudFixture cloud({dev("sub-0000"), dev("sub-0001"), dev("sub-0002")}, "sweep_interval_s: 3600");
   const std::string full = read_file(cloud.dir() / "gateway.yaml");
@@ -444,6 +452,31 @@ TEST_CASE("reload adds and removes sub-devices without a reconnect; a refused re
   CHECK(count(cloud.daemon_log(), "MQTT: connected to") == 1);
   const auto report = cloud.stop_sim_and_report();
   CHECK(device_in(report, "sub-0002").at("online") == true);
+  // Logged out, not deleted: ota.delete_removed_topology is false by default.
+  CHECK(report.at("counters").at("logout_requests").get<int>() >= 1);
+  CHECK(report.at("counters").at("topo_delete_requests") == 0);
+}
+
+TEST_CASE("with ota.delete_removed_topology a reload deletes a removed device's topology", "[integration][control]") {
+  CloudFixture cloud({dev("sub-0000"), dev("sub-0001")}, "sweep_interval_s: 3600, delete_removed_topology: true");
+  const std::string full = read_file(cloud.dir() / "gateway.yaml");
+  cloud.start_service();
+  wait_first_pass(cloud);
+  drop_device_from_config(cloud, "sub-0001", full);
+  auto client = connect(cloud);
+  const json reloaded = request(*client, R"({"v":1,"cmd":"reload"})");
+  INFO(reloaded.dump());
+  CHECK(reloaded.at("removed") == json::array({"a1SubProd1/sub-0001"}));
+  REQUIRE(otagw::test_support::wait_until(
+      [&cloud] {
+        return cloud.daemon_log().find("topology of 1 removed sub-device(s) deleted") != std::string::npos;
+      },
+      10s));
+  const auto report = cloud.stop_sim_and_report();
+  INFO(cloud.daemon_log());
+  CHECK(report.at("counters").at("topo_delete_requests") == 1);
+  CHECK(device_in(report, "sub-0001").at("online") == false);
+  CHECK(device_in(report, "sub-0000").at("online") == true);
 }
 
 TEST_CASE("a reload that changes the mqtt section reconnects with it", "[integration][control]") {
@@ -469,4 +502,53 @@ TEST_CASE("a reload that changes the mqtt section reconnects with it", "[integra
   // The sub-devices are logged in again on the new connection.
   CHECK(otagw::test_support::wait_until(
       [&cloud] { return count(cloud.daemon_log(), "logged in 1 of 1 sub-device(s)") >= 2; }, 15s));
+}
+
+TEST_CASE("a peer that is not root, the service user or in control.group is refused, whatever the file's mode",
+          "[integration][control]") {
+  if (::geteuid() != 0) {
+    WARN("skipped: connecting as another user needs root");
+    return;
+  }
+  CloudFixture cloud({dev("sub-0000")}, "sweep_interval_s: 3600");
+  cloud.start_service();
+  (void)connect(cloud);
+  ::chmod(cloud.control_socket().c_str(), 0666);  // the socket's mode is not what keeps them out
+  int out[2];
+  REQUIRE(::pipe(out) == 0);
+  const pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    // As nobody, with no groups: only system calls from here.
+    ::close(out[0]);
+    if (::setgroups(0, nullptr) != 0 || ::setgid(65534) != 0 || ::setuid(65534) != 0) ::_exit(2);
+    const int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    std::strncpy(address.sun_path, cloud.control_socket().c_str(), sizeof(address.sun_path) - 1);
+    if (::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0) ::_exit(3);
+    const char request[] = "{\"v\":1,\"cmd\":\"status\"}\n";
+    (void)!::write(fd, request, sizeof request - 1);
+    char buffer[4096];
+    ssize_t n;
+    while ((n = ::read(fd, buffer, sizeof buffer)) > 0) (void)!::write(out[1], buffer, static_cast<std::size_t>(n));
+    ::_exit(0);
+  }
+  ::close(out[1]);
+  std::string answer;
+  char buffer[4096];
+  ssize_t n;
+  while ((n = ::read(out[0], buffer, sizeof buffer)) > 0) answer.append(buffer, static_cast<std::size_t>(n));
+  ::close(out[0]);
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  REQUIRE(WIFEXITED(status));
+  REQUIRE(WEXITSTATUS(status) == 0);
+  INFO(answer);
+  REQUIRE(answer.find('\n') != std::string::npos);
+  const json refused = json::parse(answer.substr(0, answer.find('\n')));
+  CHECK(refused.at("ok") == false);
+  CHECK(refused.at("error").at("code") == "not_permitted");
+  CHECK(answer.find("\"devices\"") == std::string::npos);  // nothing else came
+  CHECK(cloud.daemon_log().find("uid 65534") != std::string::npos);
 }

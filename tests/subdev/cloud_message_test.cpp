@@ -59,12 +59,16 @@ TEST_CASE("topics: each kind is classified once, with its device", "[unit][messa
   };
   const Case cases[] = {
       {"/sys/a1GwProd01/gw-0001/thing/topo/add_reply", CloudTopic::topo_add_reply, "a1GwProd01.gw-0001"},
+      {"/sys/a1GwProd01/gw-0001/thing/topo/delete_reply", CloudTopic::topo_delete_reply, "a1GwProd01.gw-0001"},
       {"/ext/session/a1GwProd01/gw-0001/combine/batch_login_reply", CloudTopic::login_reply, "a1GwProd01.gw-0001"},
       {"/ext/session/a1GwProd01/gw-0001/combine/batch_logout_reply", CloudTopic::logout_reply, "a1GwProd01.gw-0001"},
       {kReplyTopic, CloudTopic::firmware_get_reply, "a1SubProd1.sub-0001"},
       {kPushTopic, CloudTopic::upgrade_push, "a1SubProd1.sub-0001"},
       // Another gateway's replies, wrong level counts, empty levels: unknown.
       {"/sys/a1Other/gw-0001/thing/topo/add_reply", CloudTopic::unknown, ""},
+      {"/sys/a1GwProd01/gw-9/thing/topo/delete_reply", CloudTopic::unknown, ""},
+      {"/sys/a1GwProd01/gw-0001/thing/topo/delete", CloudTopic::unknown, ""},  // our own request, not a reply
+      {"/sys/a1GwProd01/gw-0001/thing/topo/delete_reply/x", CloudTopic::unknown, ""},
       {"/ext/session/a1GwProd01/gw-9/combine/batch_login_reply", CloudTopic::unknown, ""},
       {"/ext/session/a1GwProd01/gw-0001/combine/login_reply", CloudTopic::unknown, ""},
       {"/sys/a1SubProd1/sub-0001/thing/ota/firmware/get_reply/x", CloudTopic::unknown, ""},
@@ -82,6 +86,33 @@ TEST_CASE("topics: each kind is classified once, with its device", "[unit][messa
     if (c.kind != CloudTopic::unknown) CHECK(match.device_key() == c.device);
   }
   CHECK(decode_cloud_message("/a/b", "{}", kGateway).error().code == MessageErrc::unknown_topic);
+}
+
+TEST_CASE("topology delete replies are envelopes like the other gateway replies", "[unit][messages]") {
+  const std::string topic = "/sys/a1GwProd01/gw-0001/thing/topo/delete_reply";
+  auto message = decode_cloud_message(topic, R"({"id":"9","code":200,"data":{},"message":"success"})", kGateway);
+  REQUIRE(message);
+  CHECK(message->topic.kind == CloudTopic::topo_delete_reply);
+  const auto& reply = std::get<PlatformReply>(message->body);
+  CHECK(reply.id == "9");
+  CHECK(reply.code == 200);
+
+  // A refusal's data lists the failing devices; only the code is used.
+  message = decode_cloud_message(
+      topic, R"({"id":"10","code":6401,"data":[{"productKey":"p","deviceName":"d","code":6401}],"message":"no topo"})",
+      kGateway);
+  REQUIRE(message);
+  CHECK(std::get<PlatformReply>(message->body).code == 6401);
+  CHECK(std::get<PlatformReply>(message->body).message == "no topo");
+
+  // Without a usable code it cannot be acted on, but its id is kept for the log.
+  message = decode_cloud_message(topic, R"({"id":"11","code":"200"})", kGateway);
+  REQUIRE(message);
+  const auto* malformed = std::get_if<MalformedMessage>(&message->body);
+  REQUIRE(malformed != nullptr);
+  CHECK(malformed->error.code == MessageErrc::wrong_type);
+  CHECK(malformed->id == "11");
+  CHECK(failure(topic, "not json") == MessageErrc::not_json);
 }
 
 TEST_CASE("payloads: size, depth and UTF-8 are bounded before conversion", "[unit][messages]") {

@@ -1,6 +1,6 @@
 #pragma once
-// The command line of otagw-cloudsim (README.md "Usage"). Parsing only; the
-// commands live in commands.hpp.
+// The command line of otagw-cloudsim (README.md "Usage"), read with CLI11.
+// Parsing only; the commands live in commands.hpp. CLI11 stays in cli.cpp.
 #include <filesystem>
 #include <optional>
 #include <span>
@@ -47,18 +47,20 @@ struct RunCommand {
   std::string log_level = "info";
 };
 
-struct HelpCommand {};
+using Command = std::variant<ServeCommand, DevicesFileCommand, ConfigCommand, RunCommand>;
 
-using Command = std::variant<ServeCommand, DevicesFileCommand, ConfigCommand, RunCommand, HelpCommand>;
-
-struct CliResult {
-  std::optional<Command> command;
-  std::string error;  // set when command is not: says which option is wrong
+// What to do instead of running a command.
+struct CliStop {
+  enum class Kind {
+    help,         // --help (on any command) or `help`: print `text` on stdout, exit 0
+    usage_error,  // print `text` on stderr, exit 2 (kExitUsage)
+  };
+  Kind kind;
+  std::string text;  // ends with a newline
 };
 
-// `args` without the program name.
-[[nodiscard]] CliResult parse_command_line(std::span<const std::string_view> args);
-
-[[nodiscard]] std::string_view usage_text() noexcept;
+// `args` without the program name. Options take "--name value" or
+// "--name=value", in any order around `run`'s SCENARIO.
+[[nodiscard]] std::variant<Command, CliStop> parse_command_line(std::span<const std::string_view> args);
 
 }  // namespace otagw::cloudsim

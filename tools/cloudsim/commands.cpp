@@ -11,6 +11,7 @@
 #include <spdlog/spdlog.h>
 
 #include "transports/asio.hpp"
+#include "transports/atomic_file.hpp"
 #include "tools/cloudsim/devices_file.hpp"
 #include "tools/cloudsim/otagwd_config.hpp"
 #include "tools/cloudsim/outcome.hpp"
@@ -132,9 +133,8 @@ class ServeRun {
     spdlog::info("{} messages, {} replies, {} violations", counters["messages"].get<std::uint64_t>(),
                  counters["replies"].get<std::uint64_t>(), counters["violations"].get<std::uint64_t>());
     if (!command_.report) return true;
-    const auto written = write_file_atomically(*command_.report, report.dump(1) + "\n");
-    if (!written) {
-      std::cerr << "otagw-cloudsim: cannot write the report: " << written.error().message() << '\n';
+    if (const auto ec = transports::write_file_atomically(*command_.report, report.dump(1) + "\n", 0644)) {
+      std::cerr << "otagw-cloudsim: cannot write the report: " << ec.message() << '\n';
       return false;
     }
     spdlog::info("report written to {}", command_.report->string());
@@ -224,10 +224,8 @@ int run_config(const ConfigCommand& command) {
     return std::cout ? kExitOk : kExitFailure;
   }
   // It holds the devices' secrets: otagwd refuses it readable by others.
-  const auto written = write_file_atomically(*command.output, rendered.text, 0600);
-  if (!written) {
-    std::cerr << "otagw-cloudsim: cannot write " << command.output->string() << ": " << written.error().message()
-              << '\n';
+  if (const auto write_error = transports::write_file_atomically(*command.output, rendered.text, 0600)) {
+    std::cerr << "otagw-cloudsim: cannot write " << command.output->string() << ": " << write_error.message() << '\n';
     return kExitFailure;
   }
   return kExitOk;

@@ -18,17 +18,15 @@ int main(int argc, char** argv) {
   spdlog::set_default_logger(std::move(logger));
 
   const std::vector<std::string_view> args(argv + (argc > 0 ? 1 : 0), argv + argc);
-  const auto parsed = parse_command_line(args);
-  if (!parsed.command) {
-    std::cerr << "otagw-cloudsim: " << parsed.error << "\n\n" << usage_text();
-    return kExitUsage;
+  auto parsed = parse_command_line(args);
+  if (const auto* stop = std::get_if<CliStop>(&parsed)) {
+    const bool help = stop->kind == CliStop::Kind::help;
+    (help ? std::cout : std::cerr) << stop->text << std::flush;
+    return help ? kExitOk : kExitUsage;
   }
-  if (std::holds_alternative<HelpCommand>(*parsed.command)) {
-    std::cout << usage_text();
-    return kExitOk;
-  }
-  if (const auto* serve = std::get_if<ServeCommand>(&*parsed.command)) return run_serve(*serve);
-  if (const auto* config = std::get_if<ConfigCommand>(&*parsed.command)) return run_config(*config);
-  if (const auto* run = std::get_if<RunCommand>(&*parsed.command)) return run_run(*run);
-  return run_devices_file(std::get<DevicesFileCommand>(*parsed.command));
+  const auto& command = std::get<Command>(parsed);
+  if (const auto* serve = std::get_if<ServeCommand>(&command)) return run_serve(*serve);
+  if (const auto* config = std::get_if<ConfigCommand>(&command)) return run_config(*config);
+  if (const auto* run = std::get_if<RunCommand>(&command)) return run_run(*run);
+  return run_devices_file(std::get<DevicesFileCommand>(command));
 }

@@ -26,6 +26,7 @@ void Platform::on_message(std::string_view topic, std::string_view payload, Cloc
   try {
     switch (in.match.kind) {
       case TopicKind::topo_add: return handle_topo_add(state_, in, payload);
+      case TopicKind::topo_delete: return handle_topo_delete(state_, in, payload);
       case TopicKind::batch_login: return handle_login(state_, in, payload, /*batch=*/true);
       case TopicKind::login: return handle_login(state_, in, payload, /*batch=*/false);
       case TopicKind::batch_logout: return handle_batch_logout(state_, in, payload);

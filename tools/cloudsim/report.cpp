@@ -1,13 +1,5 @@
 #include "tools/cloudsim/report.hpp"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstdio>
-#include <system_error>
-
 #include "tools/cloudsim/outcome.hpp"
 
 namespace otagw::cloudsim {
@@ -70,10 +62,6 @@ void add_outcomes(nlohmann::json& json, const DeviceState& device) {
   json["modules"] = std::move(modules);
 }
 
-Unexpected system_error(int err, std::string context) {
-  return make_error(std::error_code(err, std::generic_category()), std::move(context));
-}
-
 }  // namespace
 
 nlohmann::json make_report(const SimState& state, Clock::time_point now) {
@@ -111,6 +99,7 @@ nlohmann::json make_report(const SimState& state, Clock::time_point now) {
        {
            {"messages", c.messages},
            {"topo_add_requests", c.topo_add_requests},
+           {"topo_delete_requests", c.topo_delete_requests},
            {"login_requests", c.login_requests},
            {"logout_requests", c.logout_requests},
            {"throttled", c.throttled},
@@ -124,38 +113,6 @@ nlohmann::json make_report(const SimState& state, Clock::time_point now) {
            {"violations", state.violations.total()},
        }},
   };
-}
-
-Expected<void> write_file_atomically(const std::filesystem::path& path, std::string_view text, unsigned mode) {
-  const std::filesystem::path temp = path.string() + ".tmp-" + std::to_string(::getpid());
-  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, static_cast<mode_t>(mode));
-  // The umask applies to open's mode; a secrets file must not depend on it.
-  if (fd >= 0) ::fchmod(fd, static_cast<mode_t>(mode));
-  if (fd < 0) return system_error(errno, "create " + temp.string());
-  std::size_t written = 0;
-  while (written < text.size()) {
-    const ssize_t n = ::write(fd, text.data() + written, text.size() - written);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      const int err = errno;
-      ::close(fd);
-      ::unlink(temp.c_str());
-      return system_error(err, "write " + temp.string());
-    }
-    written += static_cast<std::size_t>(n);
-  }
-  int sync_err = ::fsync(fd) == 0 ? 0 : errno;
-  if (::close(fd) != 0 && sync_err == 0) sync_err = errno;
-  if (sync_err != 0) {
-    ::unlink(temp.c_str());
-    return system_error(sync_err, "fsync/close " + temp.string());
-  }
-  if (::rename(temp.c_str(), path.c_str()) != 0) {
-    const int rename_err = errno;
-    ::unlink(temp.c_str());
-    return system_error(rename_err, "rename " + temp.string() + " to " + path.string());
-  }
-  return {};
 }
 
 }  // namespace otagw::cloudsim

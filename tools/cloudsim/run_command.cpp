@@ -16,6 +16,7 @@
 #include <spdlog/spdlog.h>
 
 #include "transports/async_slot.hpp"
+#include "transports/atomic_file.hpp"
 #include "tools/cloudsim/commands.hpp"
 #include "tools/cloudsim/devices_file.hpp"
 #include "tools/cloudsim/local_broker.hpp"
@@ -220,9 +221,9 @@ class RunSession {
       co_return;
     }
     const auto config_file = work_.path / "gateway.yaml";
-    const auto written = write_file_atomically(config_file, rendered.text, 0600);  // it holds secrets
-    if (!written) {
-      fail("cannot write " + config_file.string() + ": " + written.error().message());
+    // It holds secrets: 0600.
+    if (const auto ec = transports::write_file_atomically(config_file, rendered.text, 0600)) {
+      fail("cannot write " + config_file.string() + ": " + ec.message());
       co_return;
     }
 
@@ -310,12 +311,12 @@ class RunSession {
 
     const auto report_text = report.dump(1) + "\n";
     const auto report_file = work_.path / "report.json";
-    if (auto written = write_file_atomically(report_file, report_text); !written) {
-      fail("cannot write " + report_file.string() + ": " + written.error().message());
+    if (const auto ec = transports::write_file_atomically(report_file, report_text, 0644)) {
+      fail("cannot write " + report_file.string() + ": " + ec.message());
     }
     if (command_.report) {
-      if (auto written = write_file_atomically(*command_.report, report_text); !written) {
-        fail("cannot write " + command_.report->string() + ": " + written.error().message());
+      if (const auto ec = transports::write_file_atomically(*command_.report, report_text, 0644)) {
+        fail("cannot write " + command_.report->string() + ": " + ec.message());
       } else {
         say("report: " + command_.report->string());
       }

@@ -7,16 +7,17 @@
 
 #include "tools/cloudsim/name_format.hpp"
 #include "tools/cloudsim/scenario_sections.hpp"
-#include "tools/cloudsim/yaml_reader.hpp"
 
 namespace otagw::cloudsim {
 namespace {
 
+using config::index_path;
+using config::join_path;
+using config::line_of;
+using config::MapReader;
 using detail::iequals;
-using detail::index_path;
-using detail::line_of;
-using detail::MapReader;
-using detail::YamlErrors;
+using detail::required_integer;
+using detail::ScenarioErrors;
 
 // The auth plugin's devices file limits (tools/mqtt-auth/devices.h); keeping
 // to them lets every scenario device be written there.
@@ -33,7 +34,7 @@ bool is_space_or_control(char c) {
 
 // pk and dn become MQTT topic levels and devices file fields.
 std::optional<std::string> identifier(const MapReader& map, std::string_view key, std::size_t max) {
-  auto value = map.string(key, /*required=*/true);
+  auto value = map.string(key, {.required = true});
   if (!value) return std::nullopt;
   if (value->size() > max) {
     map.error(key, "longer than " + std::to_string(max) + " characters");
@@ -50,7 +51,7 @@ std::optional<std::string> identifier(const MapReader& map, std::string_view key
 
 // Never quoted back in a message.
 std::optional<config::Secret> secret(const MapReader& map, std::string_view key) {
-  auto value = map.string(key, /*required=*/true);
+  auto value = map.string(key, {.required = true});
   if (!value) return std::nullopt;
   if (value->size() > kSecretMax) {
     map.error(key, "longer than " + std::to_string(kSecretMax) + " characters");
@@ -89,19 +90,22 @@ nlohmann::json to_json(const YAML::Node& node) {
   return nullptr;
 }
 
-std::optional<Firmware> parse_firmware(const YAML::Node& node, const std::string& path, YamlErrors& errors) {
-  MapReader map(node, path, errors, {"version", "size", "url", "signMethod", "sign", "isDiff", "extData"});
+std::optional<Firmware> parse_firmware(const YAML::Node& node, const std::string& path, ScenarioErrors& errors) {
+  MapReader map(node, path, line_of(node), errors,
+                {"version", "size", "url", "signMethod", "sign", "isDiff", "extData"});
   if (!map.ok()) return std::nullopt;
   const auto before = errors.count();
   Firmware firmware;
-  if (auto version = map.string("version", true)) {
+  if (auto version = map.string("version", {.required = true})) {
     if (version->size() > 32) map.error("version", "longer than 32 characters (protocol.md §4)");
     firmware.version = std::move(*version);
   }
-  if (auto size = map.integer("size", 0, std::int64_t{1} << 53, true)) firmware.size = static_cast<std::uint64_t>(*size);
-  if (auto url = map.string("url", true)) firmware.url = std::move(*url);
+  if (auto size = required_integer(map, "size", 0, std::int64_t{1} << 53)) {
+    firmware.size = static_cast<std::uint64_t>(*size);
+  }
+  if (auto url = map.string("url", {.required = true})) firmware.url = std::move(*url);
   std::size_t digest_hex = 0;
-  if (auto method = map.string("signMethod", true)) {
+  if (auto method = map.string("signMethod", {.required = true})) {
     if (iequals(*method, "md5")) {
       digest_hex = 32;
     } else if (iequals(*method, "sha256")) {
@@ -111,7 +115,7 @@ std::optional<Firmware> parse_firmware(const YAML::Node& node, const std::string
     }
     firmware.sign_method = std::move(*method);
   }
-  if (auto sign = map.string("sign", true)) {
+  if (auto sign = map.string("sign", {.required = true})) {
     if (!is_hex(*sign) || (digest_hex != 0 && sign->size() != digest_hex)) {
       map.error("sign", digest_hex != 0 ? "expected " + std::to_string(digest_hex) + " hex digits for this signMethod"
                                         : std::string("expected hex digits"));
@@ -120,10 +124,10 @@ std::optional<Firmware> parse_firmware(const YAML::Node& node, const std::string
   }
   if (auto is_diff = map.integer("isDiff", 0, 1)) firmware.is_diff = static_cast<int>(*is_diff);
   if (map.has("extData")) {
-    if (!map.node("extData").IsMap()) {
+    if (!map.value("extData").IsMap()) {
       map.error("extData", "expected a map");
     } else {
-      firmware.ext_data = to_json(map.node("extData"));
+      firmware.ext_data = to_json(map.value("extData"));
     }
   }
   if (errors.count() != before) return std::nullopt;
@@ -131,31 +135,32 @@ std::optional<Firmware> parse_firmware(const YAML::Node& node, const std::string
 }
 
 std::vector<ModuleSpec> parse_modules(const YAML::Node& node, const std::string& path, const Scenario& scenario,
-                                      YamlErrors& errors) {
+                                      ScenarioErrors& errors) {
   std::vector<ModuleSpec> modules;
   if (!node.IsMap()) {
-    errors.add(path, line_of(node), "expected a map of module name to module");
+    errors.error(path, line_of(node), "expected a map of module name to module");
     return modules;
   }
   for (const auto& item : node) {
     if (!item.first.IsScalar()) {
-      errors.add(path, line_of(item.first), "a module name must be a string");
+      errors.error(path, line_of(item.first), "a module name must be a string");
       continue;
     }
     const std::string& key = item.first.Scalar();
-    const std::string module_path = detail::join_path(path, key);
+    const std::string module_path = join_path(path, key);
     ModuleSpec module;
     module.name = key.empty() ? std::string(kDefaultModule) : key;
     bool repeated = false;
     for (const auto& other : modules) repeated = repeated || other.name == module.name;
     if (repeated) {
-      errors.add(module_path, line_of(item.first), "module '" + module.name + "' given twice (\"\" and default are the same)");
+      errors.error(module_path, line_of(item.first), "module '" + module.name + "' given twice (\"\" and default are the same)");
       continue;
     }
-    if (module.name.size() > 64) errors.add(module_path, line_of(item.first), "module name longer than 64 characters");
-    MapReader map(item.second, module_path, errors,
-                  {"query", "delay_ms", "firmware", "package", "alternate", "version", "plugin", "params"},
-                  /*null_ok=*/true);
+    if (module.name.size() > 64) {
+      errors.error(module_path, line_of(item.first), "module name longer than 64 characters");
+    }
+    MapReader map(item.second, module_path, line_of(item.first), errors,
+                  {"query", "delay_ms", "firmware", "package", "alternate", "version", "plugin", "params"});
     if (!map.ok()) continue;
     if (auto query = map.choice("query", {"reply", "no_reply", "push"})) {
       module.query = *query == "reply" ? QueryMode::reply : *query == "push" ? QueryMode::push : QueryMode::no_reply;
@@ -164,8 +169,8 @@ std::vector<ModuleSpec> parse_modules(const YAML::Node& node, const std::string&
     if (map.has("firmware") && map.has("package")) {
       map.error("package", "give either firmware or package, not both");
     } else if (map.has("firmware")) {
-      module.firmware = parse_firmware(map.node("firmware"), map.path("firmware"), errors);
-    } else if (auto package = map.string("package", false)) {
+      module.firmware = parse_firmware(map.value("firmware"), map.path("firmware"), errors);
+    } else if (auto package = map.string("package")) {
       module.package = std::move(*package);
       detail::check_package_reference(map, scenario, module);
     }
@@ -176,7 +181,7 @@ std::vector<ModuleSpec> parse_modules(const YAML::Node& node, const std::string&
       if (!map.has("firmware") && !map.has("package")) {
         map.error("alternate", "alternate needs a firmware or a package to alternate with");
       } else {
-        module.alternate = parse_firmware(map.node("alternate"), map.path("alternate"), errors);
+        module.alternate = parse_firmware(map.value("alternate"), map.path("alternate"), errors);
       }
     }
     detail::parse_gateway_side(map, module.gateway_side, errors);
@@ -187,26 +192,26 @@ std::vector<ModuleSpec> parse_modules(const YAML::Node& node, const std::string&
 }
 
 // The keys a listed device and a generate entry share.
-void parse_behaviour(const MapReader& map, const Scenario& scenario, DeviceSpec& device, YamlErrors& errors) {
+void parse_behaviour(const MapReader& map, const Scenario& scenario, DeviceSpec& device, ScenarioErrors& errors) {
   if (auto topology = map.choice("topology", {"absent", "present"})) device.topology_present = *topology == "present";
   if (auto login = map.choice("login", {"accept", "refuse"})) {
     device.login = *login == "accept" ? LoginMode::accept : LoginMode::refuse;
   }
-  if (map.has("modules")) device.modules = parse_modules(map.node("modules"), map.path("modules"), scenario, errors);
+  if (map.has("modules")) device.modules = parse_modules(map.value("modules"), map.path("modules"), scenario, errors);
   detail::parse_gateway_side(map, device.gateway_side, errors);
   detail::check_plugin_reference(map, scenario, device.gateway_side);
 }
 
-void parse_gateway(const YAML::Node& node, Scenario& scenario, YamlErrors& errors) {
-  MapReader map(node, "gateway", errors, {"product_key", "device_name", "device_secret"});
+void parse_gateway(const YAML::Node& node, Scenario& scenario, ScenarioErrors& errors) {
+  MapReader map(node, "gateway", line_of(node), errors, {"product_key", "device_name", "device_secret"});
   if (!map.ok()) return;
   if (auto pk = identifier(map, "product_key", kProductKeyMax)) scenario.gateway.product_key = std::move(*pk);
   if (auto dn = identifier(map, "device_name", kDeviceNameMax)) scenario.gateway.device_name = std::move(*dn);
   if (auto s = secret(map, "device_secret")) scenario.gateway.device_secret = std::move(*s);
 }
 
-void parse_limits(const YAML::Node& node, Scenario& scenario, YamlErrors& errors) {
-  MapReader map(node, "limits", errors, {"login_per_s", "max_batch_login", "max_batch_topo"}, /*null_ok=*/true);
+void parse_limits(const YAML::Node& node, Scenario& scenario, ScenarioErrors& errors) {
+  MapReader map(node, "limits", line_of(node), errors, {"login_per_s", "max_batch_login", "max_batch_topo"});
   if (!map.ok()) return;
   if (auto v = map.integer("login_per_s", 1, 1'000'000)) scenario.limits.login_per_s = static_cast<int>(*v);
   if (auto v = map.integer("max_batch_login", 1, 10'000)) scenario.limits.max_batch_login = static_cast<int>(*v);
@@ -218,15 +223,15 @@ struct Origin {
   int line;
 };
 
-void parse_devices(const YAML::Node& node, Scenario& scenario, std::vector<Origin>& origins, YamlErrors& errors) {
+void parse_devices(const YAML::Node& node, Scenario& scenario, std::vector<Origin>& origins, ScenarioErrors& errors) {
   if (node.IsNull()) return;  // `devices:` with nothing: none
   if (!node.IsSequence()) {
-    errors.add("devices", line_of(node), "expected a list of devices");
+    errors.error("devices", line_of(node), "expected a list of devices");
     return;
   }
   for (std::size_t i = 0; i < node.size(); ++i) {
     const std::string path = index_path("devices", i);
-    MapReader map(node[i], path, errors,
+    MapReader map(node[i], path, line_of(node[i]), errors,
                   {"product_key", "device_name", "device_secret", "topology", "login", "modules", "version", "plugin",
                    "params"});
     if (!map.ok()) continue;
@@ -244,29 +249,29 @@ void parse_devices(const YAML::Node& node, Scenario& scenario, std::vector<Origi
   }
 }
 
-void parse_generate(const YAML::Node& node, Scenario& scenario, std::vector<Origin>& origins, YamlErrors& errors) {
+void parse_generate(const YAML::Node& node, Scenario& scenario, std::vector<Origin>& origins, ScenarioErrors& errors) {
   if (node.IsNull()) return;
   if (!node.IsSequence()) {
-    errors.add("generate", line_of(node), "expected a list of generate entries");
+    errors.error("generate", line_of(node), "expected a list of generate entries");
     return;
   }
   for (std::size_t i = 0; i < node.size(); ++i) {
     const std::string path = index_path("generate", i);
-    MapReader map(node[i], path, errors,
+    MapReader map(node[i], path, line_of(node[i]), errors,
                   {"count", "start", "product_key", "name_format", "secret_format", "topology", "login", "modules",
                    "version", "plugin", "params"});
     if (!map.ok()) continue;
     const auto before = errors.count();
     DeviceSpec pattern;
-    const auto count = map.integer("count", 1, kMaxGenerated, true);
+    const auto count = required_integer(map, "count", 1, kMaxGenerated);
     const auto start = map.integer("start", 0, 1'000'000'000).value_or(0);
     auto pk = identifier(map, "product_key", kProductKeyMax);
     std::optional<NameFormat> name_format, secret_format;
     std::string why;
-    if (auto text = map.string("name_format", true)) {
+    if (auto text = map.string("name_format", {.required = true})) {
       if (!(name_format = NameFormat::parse(*text, why))) map.error("name_format", "'" + *text + "' " + why);
     }
-    if (auto text = map.string("secret_format", true)) {
+    if (auto text = map.string("secret_format", {.required = true})) {
       // Not quoted back: it is the pattern of secrets.
       if (!(secret_format = NameFormat::parse(*text, why))) map.error("secret_format", why);
     }
@@ -292,14 +297,14 @@ void parse_generate(const YAML::Node& node, Scenario& scenario, std::vector<Orig
   }
 }
 
-void check_unique(const Scenario& scenario, const std::vector<Origin>& origins, YamlErrors& errors) {
+void check_unique(const Scenario& scenario, const std::vector<Origin>& origins, ScenarioErrors& errors) {
   std::unordered_set<std::string> seen;
   seen.reserve(scenario.devices.size() + 1);
   seen.insert(scenario.gateway.product_key + '/' + scenario.gateway.device_name);
   for (std::size_t i = 0; i < scenario.devices.size(); ++i) {
     const auto& device = scenario.devices[i];
     if (!seen.insert(device.product_key + '/' + device.device_name).second) {
-      errors.add(origins[i].path, origins[i].line,
+      errors.error(origins[i].path, origins[i].line,
                  "device " + device.product_key + "/" + device.device_name + " appears twice (or is the gateway)");
     }
   }
@@ -314,7 +319,7 @@ std::string ScenarioError::to_string() const {
 }
 
 ScenarioLoad parse_scenario(std::string_view yaml_text, const std::filesystem::path& base_dir) {
-  YamlErrors errors;
+  ScenarioErrors errors;
   ScenarioLoad result;
   YAML::Node root;
   try {
@@ -328,26 +333,26 @@ ScenarioLoad parse_scenario(std::string_view yaml_text, const std::filesystem::p
   scenario.base_dir = std::filesystem::absolute(base_dir, ec).lexically_normal();
   std::vector<Origin> origins;
   try {
-    MapReader map(root, "", errors,
+    MapReader map(root, "", 1, errors,
                   {"gateway", "limits", "devices", "generate", "packages", "plugins", "expect", "otagwd"});
     if (map.ok()) {
       if (map.has("gateway")) {
-        parse_gateway(map.node("gateway"), scenario, errors);
+        parse_gateway(map.value("gateway"), scenario, errors);
       } else {
-        map.error("gateway", "missing required key");
+        map.missing("gateway");
       }
-      if (map.has("limits")) parse_limits(map.node("limits"), scenario, errors);
-      if (map.has("otagwd")) detail::parse_otagwd(map.node("otagwd"), scenario, errors);
+      if (map.has("limits")) parse_limits(map.value("limits"), scenario, errors);
+      if (map.has("otagwd")) detail::parse_otagwd(map.value("otagwd"), scenario, errors);
       // Devices refer to packages and plugins; expectations refer to devices.
-      if (map.has("packages")) detail::parse_packages(map.node("packages"), scenario, errors);
-      if (map.has("plugins")) detail::parse_plugins(map.node("plugins"), scenario, errors);
-      if (map.has("devices")) parse_devices(map.node("devices"), scenario, origins, errors);
-      if (map.has("generate")) parse_generate(map.node("generate"), scenario, origins, errors);
-      if (map.has("expect")) detail::parse_expect(map.node("expect"), scenario, errors);
+      if (map.has("packages")) detail::parse_packages(map.value("packages"), scenario, errors);
+      if (map.has("plugins")) detail::parse_plugins(map.value("plugins"), scenario, errors);
+      if (map.has("devices")) parse_devices(map.value("devices"), scenario, origins, errors);
+      if (map.has("generate")) parse_generate(map.value("generate"), scenario, origins, errors);
+      if (map.has("expect")) detail::parse_expect(map.value("expect"), scenario, errors);
     }
   } catch (const YAML::Exception& e) {
     // yaml-cpp throws on some malformed trees (e.g. a key that is an alias to nothing).
-    errors.add("", e.mark.line >= 0 ? e.mark.line + 1 : 0, "cannot read the document: " + e.msg);
+    errors.error("", e.mark.line >= 0 ? e.mark.line + 1 : 0, "cannot read the document: " + e.msg);
   }
   if (errors.count() == 0) check_unique(scenario, origins, errors);
   result.errors = errors.take();

@@ -1,6 +1,6 @@
 #pragma once
 // Reading a scenario from YAML, with every error naming its key path and line
-// ("devices[2].modules.mcu.query: expected reply, no_reply or push, got 'maybe'").
+// ("devices[2].modules.mcu.query: expected one of reply, no_reply, push, got 'maybe'").
 // Unknown keys are errors. Never throws a yaml-cpp exception.
 #include <filesystem>
 #include <optional>

@@ -23,6 +23,7 @@ using Clock = std::chrono::steady_clock;
 struct Counters {
   std::uint64_t messages = 0;           // every PUBLISH received
   std::uint64_t topo_add_requests = 0;
+  std::uint64_t topo_delete_requests = 0;
   std::uint64_t login_requests = 0;     // batch and single, throttled ones included
   std::uint64_t logout_requests = 0;
   std::uint64_t throttled = 0;          // login requests answered 429

@@ -9,6 +9,7 @@ namespace otagw::cloudsim {
 std::vector<std::string> subscription_filters() {
   return {
       "/sys/+/+/thing/topo/add",
+      "/sys/+/+/thing/topo/delete",
       "/ext/session/+/+/combine/batch_login",
       "/ext/session/+/+/combine/login",
       "/ext/session/+/+/combine/batch_logout",
@@ -23,11 +24,12 @@ std::vector<std::string> subscription_filters() {
 TopicMatch classify_topic(std::string_view topic) {
   TopicMatch match;
   if (topic.starts_with("/sys/")) {
-    // sys/{pk}/{dn}/thing/topo/add  or  sys/{pk}/{dn}/thing/ota/firmware/get
+    // sys/{pk}/{dn}/thing/topo/{add,delete}  or  sys/{pk}/{dn}/thing/ota/firmware/get
     std::array<std::string_view, 6> six;
     std::array<std::string_view, 7> seven;
-    if (transports::split_topic_levels(topic, six) && six[3] == "thing" && six[4] == "topo" && six[5] == "add") {
-      match = {TopicKind::topo_add, six[1], six[2]};
+    if (transports::split_topic_levels(topic, six) && six[3] == "thing" && six[4] == "topo") {
+      if (six[5] == "add") match = {TopicKind::topo_add, six[1], six[2]};
+      if (six[5] == "delete") match = {TopicKind::topo_delete, six[1], six[2]};
     } else if (transports::split_topic_levels(topic, seven) && seven[3] == "thing" && seven[4] == "ota" && seven[5] == "firmware" &&
                seven[6] == "get") {
       match = {TopicKind::firmware_get, seven[1], seven[2]};
@@ -59,6 +61,7 @@ TopicMatch classify_topic(std::string_view topic) {
 std::string_view to_string(TopicKind kind) noexcept {
   switch (kind) {
     case TopicKind::topo_add: return "topo_add";
+    case TopicKind::topo_delete: return "topo_delete";
     case TopicKind::batch_login: return "batch_login";
     case TopicKind::login: return "login";
     case TopicKind::batch_logout: return "batch_logout";

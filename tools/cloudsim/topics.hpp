@@ -9,6 +9,7 @@ namespace otagw::cloudsim {
 
 enum class TopicKind {
   topo_add,      // /sys/{gpk}/{gdn}/thing/topo/add
+  topo_delete,   // /sys/{gpk}/{gdn}/thing/topo/delete
   batch_login,   // /ext/session/{gpk}/{gdn}/combine/batch_login
   login,         // /ext/session/{gpk}/{gdn}/combine/login
   batch_logout,  // /ext/session/{gpk}/{gdn}/combine/batch_logout

@@ -1,5 +1,6 @@
 #pragma once
-// thing.topo.add on /sys/{gpk}/{gdn}/thing/topo/add (protocol.md §3.1).
+// thing.topo.add and thing.topo.delete on /sys/{gpk}/{gdn}/thing/topo/...
+// (protocol.md §3.1, §3.3).
 #include <string_view>
 
 #include "tools/cloudsim/sim_state.hpp"
@@ -12,5 +13,15 @@ namespace otagw::cloudsim {
 // (460 bad fields or sign, 6100 unknown device), data listing every failing
 // entry. More than limits.max_batch_topo entries, or none: 460.
 void handle_topo_add(SimState& state, const Inbound& in, std::string_view payload);
+
+// params [{"productKey","deviceName"}]. Every entry a known device with its
+// topology present: 200, data {}, the topology of each gone and the device
+// offline (a later login is refused with 6401 until it is added again).
+// Otherwise nothing is deleted and the request fails whole with the first
+// failing entry's code (460 fields, 6100 unknown device, 6401 no topology to
+// delete), data listing every failing entry. The platform documents no batch
+// limit for delete: more than limits.max_batch_login entries (otagwd's batch,
+// the logout limit), or none: 460.
+void handle_topo_delete(SimState& state, const Inbound& in, std::string_view payload);
 
 }  // namespace otagw::cloudsim

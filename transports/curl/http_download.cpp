@@ -43,9 +43,10 @@ void on_pool(const asio::any_io_executor& pool, asio::any_io_executor loop, Work
 }
 
 struct Operation {
-  Operation(DownloadRequest r, detail::DownloadCompletion d) : request(std::move(r)), done(std::move(d)) {}
+  Operation(DownloadRequest r, Completion<void(std::error_code, DownloadResult)> d)
+      : request(std::move(r)), done(std::move(d)) {}
   DownloadRequest request;
-  detail::DownloadCompletion done;
+  Completion<void(std::error_code, DownloadResult)> done;
   std::unique_ptr<DownloadTransfer> transfer;  // while libcurl has the transfer
   UrlPtr url;                                  // checked, until the transfer takes it
   int redirects = 0;                           // followed so far
@@ -63,7 +64,7 @@ class HttpDownloader::Impl : public std::enable_shared_from_this<Impl> {
 
   [[nodiscard]] const asio::any_io_executor& executor() const noexcept { return loop_; }
 
-  void start(DownloadRequest request, detail::DownloadCompletion done) {
+  void start(DownloadRequest request, Completion<void(std::error_code, DownloadResult)> done) {
     auto op = std::make_shared<Operation>(std::move(request), std::move(done));
     operations_.insert(op);
     // Before anything touches the disk or the network.
@@ -242,7 +243,7 @@ void HttpDownloader::cancel_all() { impl_->cancel_all(); }
 
 asio::any_io_executor HttpDownloader::executor() const { return impl_->executor(); }
 
-void HttpDownloader::start_download(DownloadRequest request, detail::DownloadCompletion done) {
+void HttpDownloader::start_download(DownloadRequest request, Completion<void(std::error_code, DownloadResult)> done) {
   impl_->start(std::move(request), std::move(done));
 }
 

@@ -105,7 +105,7 @@ class MqttSession::Impl : public std::enable_shared_from_this<Impl> {
     on_message_ = nullptr;
   }
 
-  void subscribe(std::vector<std::string> topics, int qos, Completion done) {
+  void subscribe(std::vector<std::string> topics, int qos, Completion<void(std::error_code)> done) {
     if (!connected()) return done.complete(MqttErrc::not_connected);
     std::vector<char*> pointers;
     for (auto& topic : topics) pointers.push_back(topic.data());
@@ -117,7 +117,7 @@ class MqttSession::Impl : public std::enable_shared_from_this<Impl> {
     track(mid, std::move(done));
   }
 
-  void unsubscribe(std::vector<std::string> topics, Completion done) {
+  void unsubscribe(std::vector<std::string> topics, Completion<void(std::error_code)> done) {
     if (!connected()) return done.complete(MqttErrc::not_connected);
     std::vector<char*> pointers;
     for (auto& topic : topics) pointers.push_back(topic.data());
@@ -129,7 +129,7 @@ class MqttSession::Impl : public std::enable_shared_from_this<Impl> {
     track(mid, std::move(done));
   }
 
-  void publish(const std::string& topic, const std::string& payload, int qos, Completion done) {
+  void publish(const std::string& topic, const std::string& payload, int qos, Completion<void(std::error_code)> done) {
     if (!connected()) return done.complete(MqttErrc::not_connected);
     int mid = 0;
     const int rc = mosquitto_publish(mosq_.get(), &mid, topic.c_str(), static_cast<int>(payload.size()),
@@ -142,7 +142,7 @@ class MqttSession::Impl : public std::enable_shared_from_this<Impl> {
     track(mid, std::move(done));
   }
 
-  void wait_connected(std::chrono::milliseconds timeout, Completion done) {
+  void wait_connected(std::chrono::milliseconds timeout, Completion<void(std::error_code)> done) {
     if (stopping_) return done.complete(MqttErrc::stopped);
     if (connected()) return done.complete({});
     const auto id = next_waiter_id_++;
@@ -167,7 +167,7 @@ class MqttSession::Impl : public std::enable_shared_from_this<Impl> {
 
  private:
   struct Pending {
-    Completion done;
+    Completion<void(std::error_code)> done;
     std::unique_ptr<asio::steady_timer> timer;
   };
 
@@ -369,7 +369,7 @@ class MqttSession::Impl : public std::enable_shared_from_this<Impl> {
 
   // ---- pending operations --------------------------------------------------
 
-  void track(int mid, Completion done) {
+  void track(int mid, Completion<void(std::error_code)> done) {
     auto& pending = pending_[mid];
     pending.done = std::move(done);
     pending.timer = std::make_unique<asio::steady_timer>(loop_, options_.operation_timeout);
@@ -543,16 +543,17 @@ MqttState MqttSession::state() const noexcept { return impl_->state(); }
 std::uint64_t MqttSession::connection_count() const noexcept { return impl_->connection_count(); }
 asio::any_io_executor MqttSession::executor() const { return impl_->executor(); }
 
-void MqttSession::start_subscribe(std::vector<std::string> topics, int qos, Completion done) {
+void MqttSession::start_subscribe(std::vector<std::string> topics, int qos, Completion<void(std::error_code)> done) {
   impl_->subscribe(std::move(topics), qos, std::move(done));
 }
-void MqttSession::start_unsubscribe(std::vector<std::string> topics, Completion done) {
+void MqttSession::start_unsubscribe(std::vector<std::string> topics, Completion<void(std::error_code)> done) {
   impl_->unsubscribe(std::move(topics), std::move(done));
 }
-void MqttSession::start_publish(std::string topic, std::string payload, int qos, Completion done) {
+void MqttSession::start_publish(std::string topic, std::string payload, int qos,
+                                Completion<void(std::error_code)> done) {
   impl_->publish(topic, payload, qos, std::move(done));
 }
-void MqttSession::start_wait_connected(std::chrono::milliseconds timeout, Completion done) {
+void MqttSession::start_wait_connected(std::chrono::milliseconds timeout, Completion<void(std::error_code)> done) {
   impl_->wait_connected(timeout, std::move(done));
 }
 
