@@ -273,7 +273,7 @@ class Daemon::Impl {
       return;
     }
     fleet_.set_listener([this](const subdev::StatusEvent& event) {
-      if (control_) control_->broadcast(event_line(event));
+      if (control_ && control_->has_watchers()) control_->broadcast(event_line(event));
     });
   }
 

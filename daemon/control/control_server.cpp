@@ -176,6 +176,13 @@ void ControlServer::stop() {
 
 std::size_t ControlServer::clients() const noexcept { return clients_.size(); }
 
+bool ControlServer::has_watchers() const noexcept {
+  for (const auto& client : clients_) {
+    if (client->watching && !client->closed) return true;
+  }
+  return false;
+}
+
 void ControlServer::broadcast(const std::string& line) {
   // Copied: a client dropped for a full queue leaves the set meanwhile.
   const std::vector<std::shared_ptr<Client>> watchers(clients_.begin(), clients_.end());

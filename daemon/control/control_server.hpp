@@ -65,6 +65,9 @@ class ControlServer {
   void broadcast(const std::string& line);
 
   [[nodiscard]] std::size_t clients() const noexcept;
+  // Someone watches: only then is an event worth turning into a line (the
+  // sweep changes rows thousands of times a second on a large gateway).
+  [[nodiscard]] bool has_watchers() const noexcept;
   [[nodiscard]] const std::filesystem::path& path() const noexcept { return options_.socket; }
 
  private:
