@@ -422,6 +422,9 @@ class Daemon::Impl {
     notifier_.stopping();
     notifier_.stop_watchdog();
     signals_.cancel();
+    // Nothing may keep the loop busy in the drain below: a wait left
+    // pending holds run_for() to its full time-out on every exit.
+    hangup_.cancel();
     sweeper_.stop(code == exit_internal_error ? subdev::Sweeper::StopReason::internal_error
                                               : subdev::Sweeper::StopReason::requested);
   }
