@@ -25,6 +25,15 @@ std::vector<const Subdevice*> OnlineSet::online_members() const {
   return out;
 }
 
+void OnlineSet::note_refusals(const BatchOutcome& added, const BatchOutcome& logged_in) {
+  auto note = [this](const Subdevice* device, std::int64_t code, const char* step) {
+    state_.at(device->key()).last_result = std::string(step) + " refused (code " + std::to_string(code) + ")";
+    state_.mark_dirty();
+  };
+  for (const auto& [device, code] : added.refused) note(device, code, "topology add");
+  for (const auto& [device, code] : logged_in.refused) note(device, code, "login");
+}
+
 std::vector<const Subdevice*> OnlineSet::remap(const Registry& registry) {
   std::vector<const Subdevice*> members;
   std::set<const Subdevice*> online;
@@ -66,14 +75,7 @@ asio::awaitable<bool> OnlineSet::admit(std::vector<const Subdevice*> devices) {
   BatchOutcome logged_in = co_await topology_.login(added.accepted);
   if (logged_in.aborted) co_return false;
   online_.insert(logged_in.accepted.begin(), logged_in.accepted.end());
-  for (const auto& [device, code] : added.refused) {
-    state_.at(device->key()).last_result = "topology add refused (code " + std::to_string(code) + ")";
-    state_.mark_dirty();
-  }
-  for (const auto& [device, code] : logged_in.refused) {
-    state_.at(device->key()).last_result = "login refused (code " + std::to_string(code) + ")";
-    state_.mark_dirty();
-  }
+  note_refusals(added, logged_in);
   spdlog::info("logged in {} of {} added sub-device(s)", logged_in.accepted.size(), fresh.size());
   co_return true;
 }
@@ -96,12 +98,7 @@ asio::awaitable<bool> OnlineSet::ensure() {
 
   online_.clear();
   online_.insert(logged_in.accepted.begin(), logged_in.accepted.end());
-  auto note_refusal = [&](const Subdevice* device, std::int64_t code, const char* step) {
-    state_.at(device->key()).last_result = std::string(step) + " refused (code " + std::to_string(code) + ")";
-    state_.mark_dirty();
-  };
-  for (const auto& [device, code] : added.refused) note_refusal(device, code, "topology add");
-  for (const auto& [device, code] : logged_in.refused) note_refusal(device, code, "login");
+  note_refusals(added, logged_in);
   spdlog::info("logged in {} of {} sub-device(s)", logged_in.accepted.size(), members_.size());
   logged_in_on_ = connection;
   co_return true;

@@ -57,6 +57,9 @@ class OnlineSet {
   [[nodiscard]] std::vector<const Subdevice*> online_members() const;
 
  private:
+  // A device refused by topology add or login: why, in its state.
+  void note_refusals(const BatchOutcome& added, const BatchOutcome& logged_in);
+
   transports::MqttSession& session_;
   Topology& topology_;
   DeviceStateStore& state_;
