@@ -5,11 +5,13 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "config/flash_window.hpp"
 #include "config/host_pattern.hpp"
 #include "config/secret.hpp"
 
@@ -61,6 +63,18 @@ struct OtaConfig {
   bool delete_removed_topology = false;
   // Hosts a firmware URL (and every redirect) may name; empty = any host.
   std::vector<HostPattern> allowed_download_hosts;
+  // Jobs downloading or verifying at once; below max_online (checked at load):
+  // a job's device stays online, and the OTA channel needs a seat of its own.
+  int max_parallel_downloads = 2;
+  // Bytes under state_dir of verified images waiting for their bus or window
+  // plus downloads in flight.
+  std::uint64_t max_staging_bytes = 1073741824;
+  // When devices may be flashed (local time); empty = always. A sub-device's
+  // own list replaces it.
+  std::vector<FlashWindow> flash_windows;
+  // Windows open only once the system clock is synchronised (a gateway without
+  // a real-time clock boots in 1970). false: a battery-backed RTC, or tests.
+  bool require_synced_clock = true;
 
   bool operator==(const OtaConfig&) const = default;
 };
@@ -101,6 +115,12 @@ struct SubdeviceConfig {
   std::string module;   // empty = the default module
   std::string plugin;   // a key of Config::plugins
   nlohmann::json params = nlohmann::json::object();
+  // The bus its plugin talks over: one device-facing plugin call at a time per
+  // bus. Every module entry of a device names the same bus (checked at load).
+  std::string bus = "default";
+  // nullopt = ota.flash_windows; an empty list = always open for this device.
+  // The same in every module entry of a device (checked at load).
+  std::optional<std::vector<FlashWindow>> flash_windows = std::nullopt;
   // Where it was declared, for messages: the main config or a subdevices_dir file.
   std::filesystem::path source_file;
   int source_line = 0;

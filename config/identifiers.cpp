@@ -40,6 +40,11 @@ std::optional<std::string> check_module(std::string_view value) {
   return invalid(value, "expected 1-64 characters of letters, digits and _ . -");
 }
 
+std::optional<std::string> check_bus(std::string_view value) {
+  if (matches(value, "_.-", 1, 32)) return std::nullopt;
+  return invalid(value, "expected 1-32 characters of letters, digits and _ . -");
+}
+
 std::optional<std::string> check_plugin_name(std::string_view value) {
   if (matches(value, "_-", 1, 64)) return std::nullopt;
   return invalid(value, "expected 1-64 characters of letters, digits and _ -");

@@ -20,6 +20,8 @@ using Check = std::optional<std::string> (*)(std::string_view value);
 [[nodiscard]] std::optional<std::string> check_device_name(std::string_view value);
 // [A-Za-z0-9_.-]{1,64}
 [[nodiscard]] std::optional<std::string> check_module(std::string_view value);
+// [A-Za-z0-9_.-]{1,32}, a sub-device's bus.
+[[nodiscard]] std::optional<std::string> check_bus(std::string_view value);
 // [A-Za-z0-9_-]{1,64}
 [[nodiscard]] std::optional<std::string> check_plugin_name(std::string_view value);
 // 1..32 printable characters, no whitespace.

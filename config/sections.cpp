@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "config/device_secret.hpp"
+#include "config/flash_window_list.hpp"
 #include "config/host_pattern.hpp"
 #include "config/identifiers.hpp"
 #include "config/message_text.hpp"
@@ -16,6 +17,9 @@
 namespace otagw::config::detail {
 
 namespace {
+
+constexpr std::int64_t kMinStagingBytes = 1048576;           // 1 MiB
+constexpr std::int64_t kMaxStagingBytes = 1125899906842624;  // 1 PiB: no real limit, but no overflow either
 
 // Reads `key` as an int in [min, max] into `out`, leaving the default otherwise.
 void read_int(const MapReader& map, std::string_view key, int min, int max, int& out) {
@@ -111,7 +115,8 @@ void parse_ota(const YAML::Node& node, int line, SourceContext& src, OtaConfig& 
   const MapReader map(node, "ota", line, src,
                       {"state_dir", "runtime_dir", "query_timeout_s", "sweep_interval_s", "allow_http", "download_ca_file",
                        "max_image_bytes", "low_speed_timeout_s", "download_retry_s", "max_online",
-                       "allowed_download_hosts", "delete_removed_topology"});
+                       "allowed_download_hosts", "delete_removed_topology", "max_parallel_downloads",
+                       "max_staging_bytes", "flash_windows", "require_synced_clock"});
   if (!map.ok()) return;
   if (auto v = map.string("state_dir")) out.state_dir = src.resolve(*v);
   if (auto v = map.string("runtime_dir")) out.runtime_dir = src.resolve(*v);
@@ -122,9 +127,28 @@ void parse_ota(const YAML::Node& node, int line, SourceContext& src, OtaConfig& 
   if (auto v = map.integer("max_image_bytes", 1, 17179869184)) out.max_image_bytes = static_cast<std::uint64_t>(*v);
   read_int(map, "low_speed_timeout_s", 1, 3600, out.low_speed_timeout_s);
   read_int(map, "download_retry_s", 0, 86400, out.download_retry_s);
-  read_int(map, "max_online", 1, static_cast<int>(kMaxSubdevicesPerGateway), out.max_online);
+  // 2 at least: max_parallel_downloads (1 at least) must be below it.
+  read_int(map, "max_online", 2, static_cast<int>(kMaxSubdevicesPerGateway), out.max_online);
   read_bool(map, "delete_removed_topology", out.delete_removed_topology);
   read_host_patterns(map, src, "allowed_download_hosts", out.allowed_download_hosts);
+  read_int(map, "max_parallel_downloads", 1, 64, out.max_parallel_downloads);
+  if (auto v = map.integer("max_staging_bytes", kMinStagingBytes, kMaxStagingBytes)) {
+    out.max_staging_bytes = static_cast<std::uint64_t>(*v);
+  }
+  if (auto windows = read_flash_windows(map, src, "flash_windows", NullWindows::empty)) {
+    out.flash_windows = std::move(*windows);
+  }
+  read_bool(map, "require_synced_clock", out.require_synced_clock);
+
+  // Every job downloading keeps its device online, and the OTA channel needs
+  // a seat of its own for the next visit.
+  if (out.max_parallel_downloads >= out.max_online) {
+    const std::string_view at = map.has("max_parallel_downloads") ? "max_parallel_downloads" : "max_online";
+    src.error(map.path("max_parallel_downloads"), map.line(at),
+              "must be below ota.max_online (" + std::to_string(out.max_online) + "), got " +
+                  std::to_string(out.max_parallel_downloads) +
+                  ": each download keeps its device online, and the OTA channel needs one more");
+  }
 }
 
 void parse_control(const YAML::Node& node, int line, SourceContext& src, ControlConfig& out) {

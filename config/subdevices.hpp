@@ -18,6 +18,8 @@ struct SubdeviceEntry {
   SubdeviceConfig config;
   std::string key_path;                   // "subdevices[3]" in the main file, "[3]" in a subdevices_dir file
   int plugin_line = 0;                    // of its `plugin:` key
+  int bus_line = 0;                       // of its `bus:` key, else of the entry
+  int flash_windows_line = 0;             // of its `flash_windows:` key, else of the entry
   const SourceContext* source = nullptr;  // the file it is in; outlives the entry
 };
 
@@ -27,7 +29,8 @@ void parse_subdevice_list(const YAML::Node& node, const std::string& list_path, 
                           std::vector<SubdeviceEntry>& out);
 
 // Checks across all entries, in order: each plugin is a key of `plugins`, no
-// (product_key, device_name, module) appears twice, at most
+// (product_key, device_name, module) appears twice, the module entries of one
+// device name the same bus and flash windows, at most
 // kMaxSubdevicesPerGateway in total. Errors go to each entry's own file.
 void check_subdevices(const std::vector<SubdeviceEntry>& entries, const std::map<std::string, PluginConfig>& plugins,
                       std::vector<ConfigError>& errors);

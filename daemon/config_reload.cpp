@@ -10,7 +10,8 @@ bool same_subdevices(const std::vector<config::SubdeviceConfig>& a, const std::v
     const auto& y = b[i];
     // Where an entry was declared is no change.
     if (x.product_key != y.product_key || x.device_name != y.device_name || !(x.device_secret == y.device_secret) ||
-        x.version != y.version || x.module != y.module || x.plugin != y.plugin || x.params != y.params) {
+        x.version != y.version || x.module != y.module || x.plugin != y.plugin || x.params != y.params ||
+        x.bus != y.bus || x.flash_windows != y.flash_windows) {
       return false;
     }
   }

@@ -12,7 +12,10 @@ Registry::Registry(const std::vector<config::SubdeviceConfig>& entries, const Re
     const std::string key = entry.product_key + "." + entry.device_name;
     auto [it, inserted] = index_.try_emplace(key, built.size());
     if (inserted) {
-      built.push_back(Subdevice{entry.product_key, entry.device_name, entry.device_secret, {}});
+      // The loader checked that every module entry of a device names the
+      // same bus and windows: the first entry's stand for all.
+      built.push_back(Subdevice{entry.product_key, entry.device_name, entry.device_secret, {}, entry.bus,
+                                entry.flash_windows});
     } else if (built[it->second].device_secret != entry.device_secret) {
       // A device has one secret; the first entry's is used for signing.
       device_log::warn(entry.product_key + "/" + entry.device_name, "",

@@ -3,6 +3,7 @@
 // per (product_key, device_name, module), the platform and the OTA channel
 // work per device.
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -28,16 +29,22 @@ struct Subdevice {
   std::string device_name;
   config::Secret device_secret;
   std::vector<ModuleSpec> modules;  // in config order; at least one
+  // One device-facing plugin call at a time per bus (config::SubdeviceConfig::bus).
+  std::string bus = "default";
+  // nullopt = ota.flash_windows; empty = always open for this device.
+  std::optional<std::vector<config::FlashWindow>> flash_windows = std::nullopt;
 
   // "{pk}.{dn}": the platform's client id, and our key in state and logs.
   [[nodiscard]] std::string key() const { return product_key + "." + device_name; }  // state and file names
   // How a person reads the device: logs, messages, docs ("PK/DN").
   [[nodiscard]] std::string display_name() const { return product_key + "/" + device_name; }
 
-  // Same identity, secret and modules (a reload keeps such a device as it is).
+  // Same identity, secret, modules, bus and windows (a reload keeps such a
+  // device as it is).
   [[nodiscard]] bool same_as(const Subdevice& other) const {
     return product_key == other.product_key && device_name == other.device_name &&
-           !(device_secret != other.device_secret) && modules == other.modules;
+           !(device_secret != other.device_secret) && modules == other.modules && bus == other.bus &&
+           flash_windows == other.flash_windows;
   }
 };
 
@@ -77,7 +84,8 @@ namespace otagw::subdev {
 struct RegistryDiff {
   std::vector<SubdevicePtr> added;
   std::vector<SubdevicePtr> removed;  // the old objects
-  std::vector<SubdevicePtr> updated;  // the new objects (modules, plugin, params, version or secret changed)
+  // The new objects: modules, plugin, params, version, secret, bus or windows changed.
+  std::vector<SubdevicePtr> updated;
   [[nodiscard]] bool empty() const noexcept { return added.empty() && removed.empty() && updated.empty(); }
 };
 

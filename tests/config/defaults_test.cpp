@@ -38,6 +38,10 @@ TEST_CASE("a config with only the gateway gets every default", "[unit]") {
   CHECK(config.ota.download_retry_s == 300);
   CHECK(config.ota.max_online == 2000);
   CHECK(config.ota.allowed_download_hosts.empty());  // any host
+  CHECK(config.ota.max_parallel_downloads == 2);
+  CHECK(config.ota.max_staging_bytes == 1073741824U);  // 1 GiB
+  CHECK(config.ota.flash_windows.empty());              // always open
+  CHECK(config.ota.require_synced_clock);
   CHECK(config.control.socket == "/run/otagw/otagw.sock");
   CHECK(config.log.level == LogLevel::info);
   CHECK(config.plugins.empty());
@@ -96,12 +100,15 @@ TEST_CASE("a plugin's file need not exist when the config is loaded", "[unit]") 
 TEST_CASE("values at the ends of their ranges are accepted", "[unit]") {
   const Config config = load_ok(std::string(kGateway) +
                                 "mqtt:\n  keepalive_s: 1200\n  max_publish_per_s: 10000\n"
-                                "ota:\n  max_image_bytes: 17179869184\n  download_retry_s: 0\n  max_online: 1\n");
+                                "ota:\n  max_image_bytes: 17179869184\n  download_retry_s: 0\n  max_online: 2\n"
+                                "  max_parallel_downloads: 1\n  max_staging_bytes: 1048576\n");
   CHECK(config.mqtt.keepalive_s == 1200);
   CHECK(config.mqtt.max_publish_per_s == 10000);
   CHECK(config.ota.max_image_bytes == 17179869184U);
   CHECK(config.ota.download_retry_s == 0);
-  CHECK(config.ota.max_online == 1);
+  CHECK(config.ota.max_online == 2);
+  CHECK(config.ota.max_parallel_downloads == 1);
+  CHECK(config.ota.max_staging_bytes == 1048576U);
 }
 
 TEST_CASE("every log level name is accepted", "[unit]") {

@@ -218,7 +218,10 @@ TEST_CASE("an out-of-range value is an error stating the range", "[unit]") {
       expect_error(std::string(kGateway) + "ota:\n  max_image_bytes: 17179869185\n", "ota.max_image_bytes").message,
       Catch::Contains("between 1 and 17179869184"));
   CHECK_THAT(expect_error(std::string(kGateway) + "ota:\n  max_online: 2001\n", "ota.max_online").message,
-             Catch::Contains("between 1 and 2000"));
+             Catch::Contains("between 2 and 2000"));
+  // 1 would leave no seat beside even one download.
+  CHECK_THAT(expect_error(std::string(kGateway) + "ota:\n  max_online: 1\n", "ota.max_online").message,
+             Catch::Contains("between 2 and 2000"));
   CHECK_THAT(expect_error(std::string(kGateway) + "ota:\n  sweep_interval_s: 99999999999999999999999\n",
                           "ota.sweep_interval_s")
                  .message,

@@ -79,6 +79,10 @@ TEST_CASE("the example config loads with the values it states", "[unit]") {
   CHECK(config.ota.low_speed_timeout_s == 30);
   CHECK(config.ota.download_retry_s == 300);
   CHECK(config.ota.max_online == 2000);
+  CHECK(config.ota.max_parallel_downloads == 2);
+  CHECK(config.ota.max_staging_bytes == 1073741824U);
+  CHECK(config.ota.flash_windows.empty());
+  CHECK(config.ota.require_synced_clock);
 
   CHECK(config.control.socket == "/run/otagw/otagw.sock");
   CHECK(config.log.level == LogLevel::info);
@@ -107,6 +111,8 @@ TEST_CASE("the example config loads with the values it states", "[unit]") {
   CHECK(first.params == nlohmann::json{{"target_dir", "/var/lib/otagw/devices/sub-0000"}});
   CHECK(first.source_file == file);
   CHECK(first.source_line == line_containing(file, "- product_key: a1SubProd1"));
+  CHECK(first.bus == "uart0");
+  CHECK_FALSE(first.flash_windows.has_value());  // the comment's example stays a comment
 
   const SubdeviceConfig& module = config.subdevices[1];
   CHECK(module.device_name == "sub-0000");
@@ -114,6 +120,7 @@ TEST_CASE("the example config loads with the values it states", "[unit]") {
   CHECK(module.plugin == "sample-lib");
   CHECK(module.params == nlohmann::json{{"target_dir", "/var/lib/otagw/devices/sub-0000-mcu"}});
   CHECK(module.source_line == line_containing(file, "- product_key: a1SubProd1", 2));
+  CHECK(module.bus == "uart0");
 
   // Then the subdevices_dir file.
   const std::filesystem::path dir_file = config.subdevices_dir / "10-sensors.yaml";
@@ -123,6 +130,7 @@ TEST_CASE("the example config loads with the values it states", "[unit]") {
   CHECK(config.subdevices[2].params ==
         nlohmann::json{{"target_dir", "/var/lib/otagw/devices/sensor-01"}, {"flash_ms", 1500}});
   CHECK(config.subdevices[3].device_name == "sensor-02");
+  CHECK(config.subdevices[3].bus == "default");
 }
 
 // The sample plugins' sources, by the file name the example's paths end in,
