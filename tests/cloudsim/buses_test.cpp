@@ -5,9 +5,12 @@
 #include <catch2/catch.hpp>
 
 #include <cstdio>
+#include <fstream>
 #include <sstream>
 
+#include "config/load.hpp"
 #include "tests/cloudsim/gateway_client.hpp"
+#include "tests/support/temp_dir.hpp"
 #include "tools/cloudsim/flash_overlap.hpp"
 #include "tools/cloudsim/otagwd_config.hpp"
 #include "tools/cloudsim/outcome.hpp"
@@ -92,11 +95,15 @@ class TimedPlatform {
   void send(std::int64_t t_ms, const std::string& topic, const json& message) {
     platform_.on_message(topic, message.dump(), start_ + std::chrono::milliseconds(t_ms));
   }
-  // An offer (query), then the download to 100 at `downloaded`.
-  void download(const std::string& device, std::int64_t offered, std::int64_t downloaded) {
-    send(offered, "/ota/device/inform/p1/" + device, {{"id", "1"}, {"params", {{"version", "1.0.0"}}}});
-    send(offered, "/sys/p1/" + device + "/thing/ota/firmware/get",
+  // The device informs 1.0.0 and queries: offered 2.0.0.
+  void offer(const std::string& device, std::int64_t t_ms) {
+    send(t_ms, "/ota/device/inform/p1/" + device, {{"id", "1"}, {"params", {{"version", "1.0.0"}}}});
+    send(t_ms, "/sys/p1/" + device + "/thing/ota/firmware/get",
          {{"id", "2"}, {"params", json::object()}, {"method", "thing.ota.firmware.get"}});
+  }
+  // An offer, then the download to 100 at `downloaded`.
+  void download(const std::string& device, std::int64_t offered, std::int64_t downloaded) {
+    offer(device, offered);
     step(device, offered + 1, "10");
     step(device, downloaded, "100");
   }
@@ -197,6 +204,7 @@ devices:
   - {product_key: p1, device_name: d7, device_secret: s, flash_seconds: 1e9}
   - {product_key: p1, device_name: d8, device_secret: s, flash_seconds: 1, params: {flash_ms: 5}}
   - {product_key: p1, device_name: d9, device_secret: s, bus: ""}
+  - {product_key: p1, device_name: d10, device_secret: s, bus: a-bus-name-of-thirty-three-chars3}
 generate:
   - {count: 2, product_key: p2, name_format: "g-%d", secret_format: "s%d", bus: []}
   - {count: 2, product_key: p3, name_format: "g-%d", secret_format: "s%d", bus: [a, {x: 1}]}
@@ -204,7 +212,7 @@ generate:
   const auto text = errors_of(load);
   INFO(text);
   CHECK_FALSE(load.scenario);
-  CHECK(has_error(text, "devices[0].bus", "a bus name is 1..64 of letters, digits, '-', '_', '.', got 'ua rt/0'"));
+  CHECK(has_error(text, "devices[0].bus", "invalid value 'ua rt/0': expected 1-32 characters of letters, digits and _ . -"));
   CHECK(has_error(text, "devices[1].bus", "expected a bus name, got a list"));
   CHECK(has_error(text, "devices[2].modules.mcu.bus", "a device's modules share its bus: give bus: to the device"));
   CHECK(has_error(text, "devices[3].flash_seconds", "got the quoted string '2'"));
@@ -212,14 +220,15 @@ generate:
   CHECK(has_error(text, "devices[5].flash_seconds", "expected a number of seconds (decimals allowed, e.g. 1.5), got '2s'"));
   CHECK(has_error(text, "devices[6].flash_seconds", "must be between 0 and 86400 seconds"));
   CHECK(has_error(text, "devices[7].flash_seconds", "give flash_seconds or params.flash_ms, not both"));
-  CHECK(has_error(text, "devices[8].bus", "a bus name is 1..64"));
+  CHECK(has_error(text, "devices[8].bus", "expected 1-32 characters"));
+  CHECK(has_error(text, "devices[9].bus", "expected 1-32 characters"));
   CHECK(has_error(text, "generate[0].bus", "expected at least one bus name"));
   CHECK(has_error(text, "generate[1].bus", "expected a bus name or a list of them, got a map"));
 }
 
 TEST_CASE("the otagwd config carries each device's bus on every module entry and flash_seconds as flash_ms",
           "[unit][cloudsim]") {
-  const auto config = render(load_ok(std::string(kGateway) + kPlugin + R"(
+  const auto scenario = load_ok(std::string(kGateway) + kPlugin + R"(
 devices:
   - product_key: p1
     device_name: dev-1
@@ -233,7 +242,8 @@ devices:
       mcu: {flash_seconds: 0.5, params: {target_dir: /tmp/d1-mcu}}
       radio: {params: {target_dir: /tmp/d1-radio, flash_ms: 7}}
   - {product_key: p1, device_name: dev-2, device_secret: s2, version: "1", params: {flash_ms: 300}}
-)"));
+)");
+  const auto config = render(scenario);
   INFO(config);
   const auto list = entries(config);
   REQUIRE(list.size() == 4);
@@ -245,6 +255,24 @@ devices:
   // No bus: otagwd's default bus, so no key; params as given.
   CHECK(list[3].find("bus:") == std::string::npos);
   CHECK(list[3].find(R"(params: {"flash_ms":300})") != std::string::npos);
+
+  // What otagwd itself reads from it.
+  otagw::test_support::TempDir dir;
+  const auto file = dir.path() / "gateway.yaml";
+  std::ofstream(file) << config;
+  otagw::test_support::make_private(file);
+  const auto loaded = otagw::config::load_config_file(file);
+  std::string errors;
+  for (const auto& e : loaded.errors) errors += e.to_string() + "\n";
+  INFO(errors);
+  REQUIRE(loaded.config);
+  const auto& subdevices = loaded.config->subdevices;
+  REQUIRE(subdevices.size() == 4);
+  CHECK(subdevices[0].bus == "uart0");
+  CHECK(subdevices[1].bus == "uart0");
+  CHECK(subdevices[2].bus == "uart0");
+  CHECK(subdevices[3].bus == "default");
+  CHECK(subdevices[1].params["flash_ms"] == 500);
 }
 
 TEST_CASE("flashes_overlap expectations load, and their errors name the key", "[unit][cloudsim]") {
@@ -428,8 +456,10 @@ TEST_CASE("the table drawn live and in plain lines with jobs on several buses", 
   };
   platform.download("d1", 10, 1000);
   platform.download("d3", 20, 1200);
+  platform.offer("d2", 30);
   tick();
-  platform.download("d2", 30, 1500);
+  platform.step("d2", 40, "10");
+  platform.step("d2", 1500, "100");
   tick();
   platform.inform("d1", 3000, "2.0.0");
   tick();
@@ -440,6 +470,7 @@ TEST_CASE("the table drawn live and in plain lines with jobs on several buses", 
 
   const auto said = read_back(plain_out);
   INFO(said);
+  CHECK(said.find("d2: offered 1.0.0 -> 2.0.0 (bus uart1)\n") != std::string::npos);
   CHECK(said.find("d1: downloaded, flashing on uart0\n") != std::string::npos);
   CHECK(said.find("d3: downloaded, waiting for its bus uart0\n") != std::string::npos);
   CHECK(said.find("d2: downloaded, flashing on uart1\n") != std::string::npos);
@@ -450,12 +481,17 @@ TEST_CASE("the table drawn live and in plain lines with jobs on several buses", 
   const auto drawn = read_back(live_out);
   // Four drawings; every one after the first goes back up its five lines and
   // clears below what it drew.
-  CHECK(drawn.find("2 running (1 flashing, 1 waiting for a bus), 2 not checked yet\n") != std::string::npos);
+  CHECK(drawn.find("3 running (1 offered, 1 flashing, 1 waiting for a bus), 1 not checked yet\n") != std::string::npos);
   CHECK(drawn.find("\x1b[2Kd3      uart0    1.0.0  2.0.0  [####################] 100%  downloaded, waiting for its bus\n") !=
         std::string::npos);
   CHECK(drawn.find("\x1b[5F") != std::string::npos);
   CHECK(drawn.find("\x1b[J") != std::string::npos);
   CHECK(drawn.find("3 upgraded, 1 not checked yet\n") != std::string::npos);
+
+  const auto table = final_table(module_outcomes(platform.state()));
+  CHECK(table.find("device  bus      from   to     result\n") == 0);
+  CHECK(table.find("d3      uart0    1.0.0  2.0.0  upgraded\n") != std::string::npos);
+  CHECK(table.find("d4      default  -      2.0.0  waiting\n") != std::string::npos);
   std::fclose(plain_out);
   std::fclose(live_out);
 }

@@ -7,6 +7,8 @@
 #include <limits>
 #include <system_error>
 
+#include "config/identifiers.hpp"
+
 namespace otagw::cloudsim::detail {
 namespace {
 
@@ -173,16 +175,6 @@ std::optional<std::int64_t> seconds_as_ms(const MapReader& map, std::string_view
 
 }  // namespace
 
-std::optional<std::string> check_bus_name(std::string_view name) {
-  bool ok = !name.empty() && name.size() <= 64;
-  for (const char c : name) {
-    ok = ok && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-                c == '.');
-  }
-  if (ok) return std::nullopt;
-  return "a bus name is 1..64 of letters, digits, '-', '_', '.', got '" + std::string(name.substr(0, 80)) + "'";
-}
-
 std::vector<std::string> parse_buses(const MapReader& map, bool list_ok) {
   std::vector<std::string> buses;
   if (!map.has("bus")) return buses;
@@ -193,7 +185,8 @@ std::vector<std::string> parse_buses(const MapReader& map, bool list_ok) {
                            config::describe(item));
       return false;
     }
-    if (auto why = check_bus_name(item.Scalar())) {
+    // otagwd's rule, in its words: the config written from the scenario must load.
+    if (auto why = config::detail::check_bus(item.Scalar())) {
       map.error("bus", std::move(*why));
       return false;
     }

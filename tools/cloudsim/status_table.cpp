@@ -150,11 +150,13 @@ std::string result_text(const ModuleOutcome& row) {
 
 std::string final_table(const std::vector<ModuleOutcome>& rows) {
   const Widths w = widths(rows);
-  std::string text = pad("device", w.device) + "  " + pad("from", w.version_from) + "  " + pad("to", w.version_to) +
-                     "  result\n";
+  const bool buses = has_buses(rows);
+  std::string text = pad("device", w.device) + "  " + (buses ? pad("bus", w.bus) + "  " : std::string()) +
+                     pad("from", w.version_from) + "  " + pad("to", w.version_to) + "  result\n";
   for (const auto& row : rows) {
-    text += pad(row.label(), w.device) + "  " + pad(or_dash(row.from), w.version_from) + "  " +
-            pad(or_dash(row.to), w.version_to) + "  " + result_text(row) + "\n";
+    text += pad(row.label(), w.device) + "  " + (buses ? pad(row.bus, w.bus) + "  " : std::string()) +
+            pad(or_dash(row.from), w.version_from) + "  " + pad(or_dash(row.to), w.version_to) + "  " +
+            result_text(row) + "\n";
   }
   return text;
 }

@@ -27,7 +27,8 @@ enum class TableMode { off, plain, live };
 // "upgraded", "up to date", "failed -3 (verification failed)", "downloading", ...
 [[nodiscard]] std::string result_text(const ModuleOutcome& outcome);
 
-// The final table: a header and one line per row, columns device / from / to / result.
+// The final table: a header and one line per row, columns device / from / to
+// / result (and bus after device when some device has a bus of its own).
 [[nodiscard]] std::string final_table(const std::vector<ModuleOutcome>& rows);
 
 // The lines of one live drawing, at most `max_lines` (at least 4) of them:
