@@ -92,6 +92,10 @@ subdev::SweeperOptions sweeper_options(const config::Config& config, std::filesy
   options.jobs.max_image_bytes = config.ota.max_image_bytes;
   options.jobs.low_speed_timeout = std::chrono::seconds(config.ota.low_speed_timeout_s);
   options.jobs.download_retry_budget = std::chrono::seconds(config.ota.download_retry_s);
+  options.jobs.max_parallel_downloads = static_cast<std::size_t>(config.ota.max_parallel_downloads);
+  options.jobs.max_staging_bytes = config.ota.max_staging_bytes;
+  options.jobs.flash_windows = config.ota.flash_windows;
+  options.jobs.require_synced_clock = config.ota.require_synced_clock;
   // Where the install put it relative to otagwd (any prefix); the variable
   // OTAGW_PLUGIN_HOST points elsewhere (build trees, tests, the demo).
   const char* host = std::getenv("OTAGW_PLUGIN_HOST");
@@ -150,6 +154,8 @@ class Daemon::Impl {
     });
     wait_for_hangup();
     start_control();
+    // A firmware job that dies of a bug takes the daemon down like the sweep.
+    sweeper_.set_task_failure_handler(failure_handler());
     sweeper_.set_reload_applied_handler([this](const subdev::RegistryDiff& changes) {
       if (control_) control_->broadcast(json_line(reload_event(changes)));
     });
@@ -236,12 +242,27 @@ class Daemon::Impl {
       co_return;
     }
     if (ec) co_return;  // stopped (signal or refusal) meanwhile
-    const subdev::PassReport report = co_await sweeper_.run_pass(retry);
+    subdev::PassReport report = co_await sweeper_.run_pass(retry);
+    // The visits are done; the jobs they started run on. --once ends with
+    // them, except those parked until a flash window opens: they stay
+    // journaled for the next start.
+    const std::size_t installed_before = sweeper_.jobs_installed();
+    const std::size_t failed_before = sweeper_.jobs_failed();
+    co_await sweeper_.finish_jobs();
+    report.installed += sweeper_.jobs_installed() - installed_before;
+    report.jobs_failed += sweeper_.jobs_failed() - failed_before;
     spdlog::info("--once: pass {} in {:.3f} s: {} visited, {} up to date, {} offer(s), {} without reply, "
                  "{} queries failed, {} job(s) installed, {} job(s) failed, {} not logged in, {} resumed after reconnect",
                  report.complete ? "complete" : "INCOMPLETE", std::chrono::duration<double>(report.elapsed).count(),
                  report.visited, report.up_to_date, report.offers, report.no_reply, report.failed, report.installed,
                  report.jobs_failed, report.not_logged_in, report.resumed);
+    if (const auto parked = sweeper_.jobs_waiting_for_window(); !parked.empty()) {
+      std::string names;
+      for (const std::string& key : parked) names += (names.empty() ? "" : ", ") + subdev::display_name_of_key(key);
+      spdlog::info("--once: {} job(s) verified and journaled, waiting for their flash window: {}; a later start "
+                   "flashes them inside one",
+                   parked.size(), names);
+    }
     // An incomplete pass says more than a failed job (5 before 6): the jobs
     // it did not reach are unknown, not failed.
     if (!report.complete) {

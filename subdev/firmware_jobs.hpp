@@ -1,16 +1,18 @@
 #pragma once
-// Firmware jobs: a firmware offer for the active device becomes a job that
-// ends with the new version installed and reported, or with the right
-// failure step reported, and never with a bad image flashed.
+// Firmware jobs: an accepted offer becomes a job that runs on its own while
+// the OTA channel goes on to the next device, and ends with the new version
+// installed and reported, or with the right failure step reported, and never
+// with a bad image flashed. A job, top to bottom (run_job):
 //
-//   validate the offer -> journal "downloading" -> download (resumable,
-//   hashed while streaming, retried with back-off within a budget) ->
-//   verify size and digest -> journal "verified" -> journal "flashing" ->
-//   the device's plugin -> ask its version -> report it on inform -> state
+//   plan (job_plan.hpp) -> journal "downloading" -> room for its images
+//   (staged_images.hpp) -> fetch them: a download slot, shared by digest,
+//   resumable, hashed while streaming, retried (image_fetcher.hpp) -> journal
+//   "verified" -> its flash window, then its bus (job_scheduler.hpp) ->
+//   install: verify kept bytes, the plugin, confirm, report (image_installer.hpp)
 //
-// Runs inside the device's visit (the OTA channel stays on the device). A
-// lost MQTT session does not stop a download or a flash; the final report
-// waits for the session to come back.
+// Jobs of devices on different buses flash at the same time; on one bus one
+// after the other. A lost MQTT session does not stop a download or a flash;
+// the reports wait for the session and the device's login.
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -25,14 +27,19 @@
 #include "subdev/cloud_rpc.hpp"
 #include "subdev/device_state.hpp"
 #include "subdev/firmware_offer.hpp"
+#include "subdev/flash_window_clock.hpp"
 #include "subdev/fleet_status.hpp"
+#include "subdev/image_fetcher.hpp"
+#include "subdev/image_installer.hpp"
 #include "subdev/job_journal.hpp"
+#include "subdev/job_scheduler.hpp"
 #include "subdev/plugin_run_records.hpp"
 #include "subdev/plugin_runner.hpp"
 #include "subdev/progress_reporter.hpp"
 #include "subdev/registry.hpp"
-#include "transports/http_download.hpp"
+#include "subdev/staged_images.hpp"
 #include "transports/mqtt_session.hpp"
+#include "transports/supervised_task.hpp"
 
 namespace otagw::subdev {
 
@@ -48,33 +55,37 @@ struct FirmwareJobsOptions {
   // ota.runtime_dir (per boot: /run/otagw under the unit): where running
   // plugins are recorded. "" = state_dir.
   std::filesystem::path runtime_dir;
+  std::size_t max_parallel_downloads = 2;
+  std::uint64_t max_staging_bytes = 1073741824;
+  std::vector<config::FlashWindow> flash_windows;  // a device's own windows replace these; empty = always
+  bool require_synced_clock = true;
 };
 
-enum class JobOutcome {
-  installed,    // flashed and reported at the new version
-  failed,       // a failure step was reported; nothing (more) was flashed
-  interrupted,  // the daemon is stopping: the journal keeps the job for the next start
+// What the sweep lends the jobs (each may be empty).
+struct JobHooks {
+  // What a device's publishes wait for after a reconnect: its login.
+  std::function<OnlineGate(const std::string& device_key)> gate_for;
+  // A job keeps its device online while it runs (windowed sweeps: it holds
+  // a seat of ota.max_online), not while it waits for a flash window.
+  std::function<asio::awaitable<void>(const std::string& device_key)> take_seat;
+  std::function<asio::awaitable<void>(const std::string& device_key)> leave_seat;
+  // Asks the cloud for the module's offer again, through the OTA channel.
+  std::function<asio::awaitable<std::optional<FirmwareOffer>>(std::string device_key, std::string module)> requery;
+  // The job has ended (after its result was recorded). `resumed`: an
+  // earlier daemon's job, not one a visit started (its device's query is
+  // still due).
+  std::function<void(const std::string& device_key, JobOutcome outcome, bool resumed)> ended;
 };
-
-[[nodiscard]] std::string_view to_string(JobOutcome outcome) noexcept;
 
 class FirmwareJobs {
  public:
-  // Asks the cloud again for the module's offer (the channel's query), for a
-  // download whose signed URL has expired.
-  using Requery = std::function<asio::awaitable<std::optional<FirmwareOffer>>()>;
+  using Requery = ImageFetcher::Requery;
 
+  // `clock` (may be null: the system's) outlives the jobs.
   FirmwareJobs(asio::any_io_executor loop, asio::any_io_executor blocking_pool, transports::MqttSession& session,
                CloudRpc& rpc, DeviceStateStore& state, const std::map<std::string, config::PluginConfig>& plugins,
-               FirmwareJobsOptions options);
+               FirmwareJobsOptions options, const WallClock* clock = nullptr);
   ~FirmwareJobs();
-
-  // Before a module is queried: finish a job the daemon was stopped or
-  // killed in after verification (asks the plugin whether the target is
-  // already there, else hashes the kept image again and flashes it; a kept
-  // image that no longer matches the offer is step -3, removed, never
-  // flashed). nullopt when there is no such job.
-  asio::awaitable<std::optional<JobOutcome>> finish_interrupted(const Subdevice& device, const ModuleSpec& module);
 
   // After kMaxFailedJobs failed jobs in a row for the same target on a
   // device, that target is refused with step -1 until the offer changes
@@ -82,8 +93,25 @@ class FirmwareJobs {
   // are no jobs and do not count.
   static constexpr int kMaxFailedJobs = 3;
 
+  // The offer becomes a job in flight (true), or is refused with its failure
+  // step reported (false). The job holds `device` as it is now.
+  asio::awaitable<bool> start(SubdevicePtr device, const ModuleSpec& module, FirmwareOffer offer,
+                              std::string current_version);
+  // start(), then waits for the job's end (with its own requery, not the
+  // channel's). A refused offer is JobOutcome::failed.
   asio::awaitable<JobOutcome> run(const Subdevice& device, const ModuleSpec& module, FirmwareOffer offer,
                                   std::string current_version, Requery requery);
+
+  // Jobs an earlier daemon was stopped or killed in after verification,
+  // for these devices, go on now (they wait for their window and bus): the
+  // kept image is hashed again, the plugin asked whether the target is
+  // already there. Downloads resume when the cloud offers them again.
+  void resume_interrupted(const std::vector<SubdevicePtr>& devices);
+
+  // The plugins' `version` of the modules the state knows no version of
+  // (first sight), in parallel across buses, one at a time on each; the
+  // answers (or the configured version) go into the state.
+  asio::awaitable<void> probe_versions(const std::vector<SubdevicePtr>& devices);
 
   // An offer that cannot be used at all: reported as step -1.
   asio::awaitable<void> refuse(const Subdevice& device, const ModuleSpec& module, std::string why);
@@ -92,66 +120,56 @@ class FirmwareJobs {
   // offer withdrawn while the daemon was down) is removed with its bytes.
   void drop_withdrawn(const Subdevice& device, const ModuleSpec& module);
 
-  // The device's version as its plugin tells it, or nullopt.
+  // The device's version as its plugin tells it (on its bus), or nullopt.
   asio::awaitable<std::optional<std::string>> plugin_version(const Subdevice& device, const ModuleSpec& module);
 
-  // The operator's view (may be null; outlives the jobs): each job's state,
-  // download and flash progress, and why it failed.
-  void set_status(FleetStatus* status) noexcept { status_ = status; }
+  [[nodiscard]] bool has_job(const std::string& device_key) const { return scheduler_.has_job(device_key); }
+  [[nodiscard]] std::size_t jobs() const noexcept { return scheduler_.jobs(); }
+  // A job runs for the device and keeps it online (not parked for a window).
+  [[nodiscard]] bool holds_seat(const std::string& device_key) const { return scheduler_.running(device_key); }
+  // Until every job has ended or waits for its flash window (--once).
+  asio::awaitable<void> wait_for_jobs();
+  [[nodiscard]] std::vector<std::string> jobs_waiting_for_window() const { return scheduler_.jobs_waiting_for_window(); }
+
+  // Jobs ended since start, by outcome.
+  [[nodiscard]] std::size_t installed_total() const noexcept { return installed_total_; }
+  [[nodiscard]] std::size_t failed_total() const noexcept { return failed_total_; }
+
+  void set_status(FleetStatus* status) noexcept;
+  void set_hooks(JobHooks hooks) { hooks_ = std::move(hooks); }
+  // A job's coroutine died of a bug: the daemon exits (default: abort).
+  void set_failure_handler(transports::TaskFailureHandler handler) { on_failure_ = std::move(handler); }
 
   // A reload: plugins whose config changed get a new runner, used from the
   // next job on; a job running keeps the runner it started with. The
-  // download settings apply to the next download.
+  // download settings, slots, staging limit and windows apply from now on.
   void set_plugins(const std::map<std::string, config::PluginConfig>& plugins);
   void set_download_options(const FirmwareJobsOptions& options);
 
-  // What a job's reports wait for after a reconnect (the sweep's online set
-  // logged in again); without it, the session alone.
-  void set_online_gate(OnlineGate gate) { online_gate_ = std::move(gate); }
+  [[nodiscard]] JobScheduler& scheduler() noexcept { return scheduler_; }
 
-  // The pass is over: images kept for identical offers are dropped.
-  void end_pass();
-
-  // No new job starts; a download stops (kept for resume); a running flash
-  // is let finish.
+  // No new job starts; downloads stop (kept for resume); waits end with the
+  // job journaled; a running flash is let finish.
   void stop();
   // A job is past verification: flashing, or reporting its result.
-  [[nodiscard]] bool flashing() const noexcept { return flashing_ > 0; }
+  [[nodiscard]] bool flashing() const noexcept { return installer_.installing() > 0; }
 
  private:
-  enum class DownloadStatus { complete, digest_mismatch, failed, interrupted };
+  struct Job;
 
-  // The one door to a plugin's flash. The job's files are verified: those
-  // streamed in this job by their download hash; those named in `kept`
-  // (kept across a restart, or linked from the cache) are hashed again from
-  // disk here, right before the plugin runs. Then the device's version is
-  // saved in state before the journal goes, on every path that installs.
-  asio::awaitable<JobOutcome> flash_verified(JobRecord record, const Subdevice& device, const ModuleSpec& module,
-                                             ProgressReporter& progress, std::vector<std::string> kept);
-  // Why a `kept` file no longer matches the record (size or digest), or nullopt.
-  asio::awaitable<std::optional<std::string>> mismatch_on_disk(JobRecord record, std::vector<std::string> kept);
-  // The job installed `version`: state saved (fsynced), then the journal removed.
-  asio::awaitable<void> end_job(const Subdevice& device, const ModuleSpec& module, std::string version);
-  asio::awaitable<DownloadStatus> download_file(const JobFile& file, const JobRecord& record,
-                                                 std::uint64_t done_before, std::uint64_t total,
-                                                 ProgressReporter& progress, Requery& requery, std::string& detail);
-  asio::awaitable<void> report_version(const Subdevice& device, const ModuleSpec& module, const std::string& version);
-  PluginJob plugin_job(const Subdevice& device, const ModuleSpec& module, const JobRecord* record) const;
+  // The job, top to bottom; its outcome is recorded by spawn_job.
+  asio::awaitable<JobOutcome> run_job(Job& job, ProgressReporter& progress);
+  // Downloading: journal, room, fetch, verified. nullopt = go on to install.
+  asio::awaitable<std::optional<JobOutcome>> fetch_images(Job& job, ProgressReporter& progress);
+  // Runs `job` on its own; `done` (may be empty) hears its outcome.
+  void spawn_job(std::shared_ptr<Job> job, std::function<void(JobOutcome)> done);
+  void record_outcome(const Job& job, JobOutcome outcome);
   std::shared_ptr<PluginRunner> runner_for(const ModuleSpec& module);
-  void show(const Subdevice& device, const ModuleSpec& module, DeviceActivity activity,
+  void show(const std::string& device_key, const std::string& module, DeviceActivity activity,
             const std::string& target = {});
-  std::filesystem::path shared_image(const std::string& sign) const;
-  // A validated offer's job: journal, download, verify, flash_verified.
-  asio::awaitable<JobOutcome> run_job(const Subdevice& device, const ModuleSpec& module, JobRecord record,
-                                      Requery requery);
-  asio::awaitable<void> journal_failed(const Subdevice& device, const JobRecord& record, std::error_code ec,
-                                      FailureStep step, ProgressReporter& progress);
-  asio::awaitable<std::optional<std::string>> confirm_flash(PluginRunner& runner, PluginJob query, std::string target);
-  // After the plugin flashed (in this run or before a restart): the device's
-  // version confirmed, reported, saved; the journal removed.
-  asio::awaitable<JobOutcome> confirm_and_report(JobRecord record, const Subdevice& device, const ModuleSpec& module,
-                                                 ProgressReporter& progress, PluginRunner& runner, PluginJob query);
-  void keep_only_in_cache(const std::vector<JobFile>& files) const;
+  void show_waiting(const std::string& device_key, const std::string& module, const std::string& what);
+  [[nodiscard]] const std::vector<config::FlashWindow>& windows_of(const Subdevice& device) const;
+  asio::awaitable<void> journal_failed(const Job& job, std::error_code ec, FailureStep step, ProgressReporter& progress);
 
   asio::any_io_executor loop_;
   asio::any_io_executor blocking_pool_;
@@ -159,14 +177,21 @@ class FirmwareJobs {
   CloudRpc& rpc_;
   DeviceStateStore& state_;
   FirmwareJobsOptions options_;
-  transports::HttpDownloader downloader_;
+  SystemWallClock system_clock_;
+  const WallClock& clock_;
   JobJournal journal_;
   PluginRunRecords plugin_runs_;  // before runners_: they hold a pointer to it
   // By plugin name; shared with the jobs running them (a reload may replace one).
   std::map<std::string, std::shared_ptr<PluginRunner>> runners_;
+  StagedImages staged_;
+  ImageFetcher fetcher_;
+  ImageInstaller installer_;
+  JobScheduler scheduler_;
   FleetStatus* status_ = nullptr;
-  OnlineGate online_gate_;
-  int flashing_ = 0;
+  JobHooks hooks_;
+  transports::TaskFailureHandler on_failure_;
+  std::size_t installed_total_ = 0;
+  std::size_t failed_total_ = 0;
   bool stopping_ = false;
 };
 

@@ -143,6 +143,7 @@ void FleetStatus::set_device_activity(const std::string& device_key, DeviceActiv
     ModuleStatus& r = rows_[it->second];
     if (r.state == activity) continue;
     r.state = activity;
+    r.waiting_for.clear();
     if (activity == DeviceActivity::idle || activity == DeviceActivity::queued || activity == DeviceActivity::visiting) {
       r.progress = -1;
       r.flash_progress = -1;
@@ -160,6 +161,7 @@ void FleetStatus::set_activity(const std::string& device_key, const std::string&
   // The last progress before the change goes out first.
   if (pending_.count({device_key, module}) > 0) emit_row(*r);
   r->state = activity;
+  r->waiting_for.clear();
   if (!target_version.empty()) r->target_version = target_version;
   switch (activity) {
     case DeviceActivity::downloading:
@@ -207,12 +209,24 @@ void FleetStatus::set_error(const std::string& device_key, const std::string& mo
   changed(*r);
 }
 
+void FleetStatus::set_waiting(const std::string& device_key, const std::string& module, std::string what) {
+  ModuleStatus* r = row(device_key, module);
+  if (r == nullptr || (r->state == DeviceActivity::waiting && r->waiting_for == what)) return;
+  if (pending_.count({device_key, module}) > 0) emit_row(*r);
+  r->state = DeviceActivity::waiting;
+  r->waiting_for = std::move(what);
+  r->progress = -1;
+  r->flash_progress = -1;
+  changed(*r);
+}
+
 void FleetStatus::set_result(const std::string& device_key, const std::string& module, std::int64_t check_ms,
                              std::string last_result, std::optional<std::string> error) {
   ModuleStatus* r = row(device_key, module);
   if (r == nullptr) return;
   if (pending_.count({device_key, module}) > 0) emit_row(*r);
   r->state = DeviceActivity::idle;
+  r->waiting_for.clear();
   r->progress = -1;
   r->flash_progress = -1;
   r->target_version.clear();

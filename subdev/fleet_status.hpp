@@ -50,6 +50,7 @@ struct ModuleStatus {
   int progress = -1;        // download percent while downloading or verifying; -1 = none
   int flash_progress = -1;  // the plugin's last "progress N" while flashing; -1 = none
   std::string target_version;  // of the job in flight; "" = none
+  std::string waiting_for;     // while waiting: what for ("bus can0", "flash window", ...)
   std::int64_t last_check_ms = 0;  // wall clock; 0 = never
   std::string last_result;
   std::string error;  // why the last visit or job failed; "" = it did not
@@ -106,6 +107,9 @@ class FleetStatus {
   void set_device_activity(const std::string& device_key, DeviceActivity activity);
   void set_activity(const std::string& device_key, const std::string& module, DeviceActivity activity,
                     const std::string& target_version = {});
+  // A job waits for its turn: `what` says for what (a bus, a flash window,
+  // a download slot, staging room).
+  void set_waiting(const std::string& device_key, const std::string& module, std::string what);
   void set_download_progress(const std::string& device_key, const std::string& module, int percent);
   void set_flash_progress(const std::string& device_key, const std::string& module, int percent);
   void set_version(const std::string& device_key, const std::string& module, const std::string& version);

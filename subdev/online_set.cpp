@@ -5,7 +5,11 @@
 namespace otagw::subdev {
 
 OnlineSet::OnlineSet(transports::MqttSession& session, Topology& topology, DeviceStateStore& state)
-    : session_(session), topology_(topology), state_(state), reply_topics_(topology.reply_topics()) {}
+    : session_(session),
+      topology_(topology),
+      state_(state),
+      reply_topics_(topology.reply_topics()),
+      logging_in_(session.executor(), 1) {}
 
 void OnlineSet::assign(std::vector<const Subdevice*> members) {
   members_ = std::move(members);
@@ -53,12 +57,25 @@ std::vector<const Subdevice*> OnlineSet::remap(const Registry& registry) {
   return gone;
 }
 
+void OnlineSet::retain(const std::vector<const Subdevice*>& keep) {
+  std::vector<const Subdevice*> members;
+  std::set<const Subdevice*> online;
+  for (const Subdevice* device : members_) {
+    if (std::find(keep.begin(), keep.end(), device) == keep.end()) continue;
+    members.push_back(device);
+    if (online_.count(device) > 0) online.insert(device);
+  }
+  members_ = std::move(members);
+  online_ = std::move(online);
+}
+
 bool OnlineSet::remove(const Subdevice* device) {
   members_.erase(std::remove(members_.begin(), members_.end(), device), members_.end());
   return online_.erase(device) > 0;
 }
 
 asio::awaitable<bool> OnlineSet::admit(std::vector<const Subdevice*> devices) {
+  const transports::AsyncSemaphore::Permit turn = co_await logging_in_.acquire();
   std::vector<const Subdevice*> fresh;
   for (const Subdevice* device : devices) {
     if (!contains(device)) {
@@ -82,6 +99,8 @@ asio::awaitable<bool> OnlineSet::admit(std::vector<const Subdevice*> devices) {
 
 asio::awaitable<bool> OnlineSet::ensure() {
   if (current()) co_return true;
+  const transports::AsyncSemaphore::Permit turn = co_await logging_in_.acquire();
+  if (current()) co_return true;  // another caller logged the set in meanwhile
   const auto connection = session_.connection_count();
   // (co_await results go to variables: g++ 12 miscompiles one in a condition.)
   const std::error_code subscribed = co_await session_.async_subscribe(reply_topics_, 1, asio::use_awaitable);

@@ -15,6 +15,7 @@
 #include "subdev/device_state.hpp"
 #include "subdev/registry.hpp"
 #include "subdev/topology.hpp"
+#include "transports/async_semaphore.hpp"
 #include "transports/mqtt_session.hpp"
 
 namespace otagw::subdev {
@@ -38,6 +39,10 @@ class OnlineSet {
   // that were online are returned (for the caller to log out).
   std::vector<const Subdevice*> remap(const Registry& registry);
 
+  // Keeps only `keep` in the set, as logged in as they were (a window's end:
+  // the devices whose jobs run on stay online).
+  void retain(const std::vector<const Subdevice*>& keep);
+
   // Takes `device` out of the set; true when it was online.
   bool remove(const Subdevice* device);
 
@@ -52,6 +57,7 @@ class OnlineSet {
   // Logged in on the current connection (ensure() returned true since).
   [[nodiscard]] bool current() const noexcept;
   [[nodiscard]] bool empty() const noexcept { return members_.empty(); }
+  [[nodiscard]] std::size_t size() const noexcept { return members_.size(); }
   // Accepted by the platform at the last login.
   [[nodiscard]] bool online(const Subdevice* device) const { return online_.count(device) > 0; }
   [[nodiscard]] std::vector<const Subdevice*> online_members() const;
@@ -67,6 +73,8 @@ class OnlineSet {
   std::vector<const Subdevice*> members_;
   std::set<const Subdevice*> online_;
   std::uint64_t logged_in_on_ = 0;  // the connection_count() of the last complete login; 0 = none
+  // One login at a time: the sweep and the jobs' reports may both ask for one.
+  transports::AsyncSemaphore logging_in_;
 };
 
 }  // namespace otagw::subdev

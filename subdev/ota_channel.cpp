@@ -30,7 +30,8 @@ OtaChannel::OtaChannel(transports::MqttSession& session, CloudRpc& rpc, PublishP
                        std::chrono::milliseconds query_timeout)
     : session_(session), rpc_(rpc), pacer_(pacer), state_(state), query_timeout_(query_timeout) {}
 
-asio::awaitable<VisitResult> OtaChannel::visit(const Subdevice& device) {
+asio::awaitable<VisitResult> OtaChannel::visit(SubdevicePtr held) {
+  const Subdevice& device = *held;
   VisitResult result;
   const std::vector<std::string> channel_topics = {
       topics::ota_upgrade(device.product_key, device.device_name),
@@ -53,9 +54,6 @@ asio::awaitable<VisitResult> OtaChannel::visit(const Subdevice& device) {
   for (const ModuleSpec& module : device.modules) {
     ModuleVisit visit;
     visit.module = module.name;
-    // A job the daemon was stopped in after verification ends first.
-    // (Awaited into a variable: g++ 12 miscompiles a co_await in a condition.)
-    if (jobs_ != nullptr) visit.resumed_job = co_await jobs_->finish_interrupted(device, module);
     visit.reported_version = co_await version_to_report(device, module);
     const std::error_code reported = co_await report_version(device, module, visit.reported_version);
     if (reported) {
@@ -92,15 +90,18 @@ asio::awaitable<VisitResult> OtaChannel::visit(const Subdevice& device) {
       visit.outcome = QueryOutcome::up_to_date;
       visit.offer.reset();
     } else if (jobs_ != nullptr && visit.offer) {
-      // The channel stays on this device until the job has ended.
-      // Named, then moved: g++ 12 mishandles capturing lambdas that are
-      // temporaries inside a co_await expression.
-      FirmwareJobs::Requery requery = [this, &device, &module]() -> asio::awaitable<std::optional<FirmwareOffer>> {
-        auto again = co_await query(device, module);
-        if (!again || !again->offer) co_return std::nullopt;
-        co_return std::move(again->offer);
-      };
-      visit.job = co_await jobs_->run(device, module, *visit.offer, visit.reported_version, std::move(requery));
+      // The offer becomes a job that runs on its own; the channel goes on.
+      // One job per device: the device's other modules are asked again
+      // once it has ended (the sweep visits it again).
+      const bool started = co_await jobs_->start(held, module, *visit.offer, visit.reported_version);
+      visit.job_started = started;
+      if (!started) visit.job = JobOutcome::failed;
+      result.modules.push_back(std::move(visit));
+      if (started) {
+        result.job_started = true;
+        break;
+      }
+      continue;
     } else if (jobs_ != nullptr && unusable_offer) {
       co_await jobs_->refuse(device, module, visit.detail);
     }
@@ -185,6 +186,36 @@ asio::awaitable<Expected<OtaChannel::Answer>> OtaChannel::query(const Subdevice&
     }
     co_return std::move(*answer);
   }
+}
+
+asio::awaitable<Expected<std::optional<FirmwareOffer>>> OtaChannel::requery(const Subdevice& device,
+                                                                             const ModuleSpec& module) {
+  const std::vector<std::string> channel_topics = {
+      topics::ota_upgrade(device.product_key, device.device_name),
+      topics::reply(topics::firmware_get(device.product_key, device.device_name))};
+  const auto visit_number = ++visit_number_;
+  subscribe_error_.clear();
+  session_.async_subscribe(channel_topics, 1, [this, visit_number](std::error_code ec) {
+    if (!ec || visit_number != visit_number_) return;
+    subscribe_error_ = ec;
+    wake();
+  });
+  active_ = &device;
+  pushed_.clear();
+  auto answer = co_await query(device, module);
+  active_ = nullptr;
+  waiting_ = nullptr;
+  pushed_.clear();
+  if (session_.state() == transports::MqttState::connected) {
+    session_.async_unsubscribe(channel_topics, [key = device.key()](std::error_code ec) {
+      if (ec) device_log::debug(display_name_of_key(key), "", "sub-device {}: unsubscribe: {}", key, ec.message());
+    });
+  }
+  if (!answer) co_return make_error(answer.error().code, device.key());
+  if (subscribe_error_) co_return make_error(SubdevErrc::connection_lost, device.key());
+  if (answer->outcome == QueryOutcome::offer) co_return std::move(answer->offer);
+  if (answer->outcome == QueryOutcome::up_to_date) co_return std::optional<FirmwareOffer>{};
+  co_return make_error(SubdevErrc::refused, device.key() + ": " + answer->detail);
 }
 
 bool OtaChannel::is_active(const TopicMatch& topic) {

@@ -43,16 +43,15 @@ struct ModuleVisit {
   std::string reported_version;
   QueryOutcome outcome = QueryOutcome::no_reply;
   std::optional<FirmwareOffer> offer;
-  std::optional<JobOutcome> job;  // what became of the offer
-  // What became of a job an earlier daemon was stopped or killed in, finished
-  // before the query (a second job of the visit may follow for the offer).
-  std::optional<JobOutcome> resumed_job;
+  bool job_started = false;       // the offer became a job in flight
+  std::optional<JobOutcome> job;  // failed: the offer was refused (its failure step reported)
   std::string detail;  // why it failed, for logs and state
 };
 
 struct VisitResult {
   std::error_code aborted;  // connection_lost / stopped: the visit must be repeated
   std::vector<ModuleVisit> modules;
+  bool job_started = false;  // a job runs for the device now: its remaining modules wait for the next visit
 };
 
 class OtaChannel {
@@ -60,11 +59,18 @@ class OtaChannel {
   OtaChannel(transports::MqttSession& session, CloudRpc& rpc, PublishPacer& pacer, DeviceStateStore& state,
              std::chrono::milliseconds query_timeout);
 
-  // Offers become firmware jobs run inside the visit; without jobs they are
-  // only recorded.
+  // Offers become firmware jobs that run on their own while the channel
+  // moves on; without jobs they are only recorded.
   void set_jobs(FirmwareJobs* jobs) noexcept { jobs_ = jobs; }
 
-  asio::awaitable<VisitResult> visit(const Subdevice& device);
+  // The visit holds `device` (a reload may replace the registry's object).
+  asio::awaitable<VisitResult> visit(SubdevicePtr device);
+
+  // A job's download URL expired: the module's offer is asked for again
+  // (subscribe, query, wait, unsubscribe: a short visit without inform).
+  // The offer, nullopt when the cloud says up to date ("data":{}), or an
+  // error (no reply, a lost session, an error code).
+  asio::awaitable<Expected<std::optional<FirmwareOffer>>> requery(const Subdevice& device, const ModuleSpec& module);
 
   // A reload: from the next query on.
   void set_query_timeout(std::chrono::milliseconds timeout) noexcept { query_timeout_ = timeout; }

@@ -38,18 +38,36 @@ Sweeper::Sweeper(asio::any_io_executor blocking_pool, transports::MqttSession& s
       channel_(session, rpc_, pacer_, state, options.query_timeout),
       markers_(options.runtime_dir),
       online_(session, topology_, state),
-      status_(status) {
-  if (!options_.plugins.empty()) {
-    jobs_ = std::make_unique<FirmwareJobs>(session.executor(), blocking_pool_, session, rpc_, state, options_.plugins,
-                                           options_.jobs);
-    jobs_->set_status(status_);
-    channel_.set_jobs(jobs_.get());
-    // A job outlives a reconnect: its reports wait for the online set to be
-    // logged in again (the sweep is inside the visit, so nothing else logs
-    // it in meanwhile).
-    jobs_->set_online_gate({[this] { return online_.current(); },
-                            [this]() -> asio::awaitable<bool> { return online_.ensure(); }});
-  }
+      status_(status),
+      work_(session.executor()) {
+  if (!options_.plugins.empty()) make_jobs();
+}
+
+void Sweeper::make_jobs() {
+  jobs_ = std::make_unique<FirmwareJobs>(session_.executor(), blocking_pool_, session_, rpc_, state_, options_.plugins,
+                                         options_.jobs);
+  jobs_->set_status(status_);
+  if (on_task_failure_) jobs_->set_failure_handler(on_task_failure_);
+  channel_.set_jobs(jobs_.get());
+  JobHooks hooks;
+  // A job outlives a reconnect: its reports wait for the online set to be
+  // logged in again.
+  hooks.gate_for = [this](const std::string&) {
+    return OnlineGate{[this] { return online_.current(); },
+                      [this]() -> asio::awaitable<bool> { return online_.ensure(); }};
+  };
+  hooks.take_seat = [this](const std::string& key) { return take_seat(key); };
+  hooks.leave_seat = [this](const std::string& key) { return leave_seat(key); };
+  hooks.requery = [this](std::string key, std::string module) { return ask_for_job(std::move(key), std::move(module)); };
+  hooks.ended = [this](const std::string& key, JobOutcome outcome, bool resumed) {
+    on_job_ended(key, outcome, resumed);
+  };
+  jobs_->set_hooks(std::move(hooks));
+}
+
+void Sweeper::set_task_failure_handler(transports::TaskFailureHandler handler) {
+  on_task_failure_ = std::move(handler);
+  if (jobs_) jobs_->set_failure_handler(on_task_failure_);
 }
 
 // Every message from the cloud passes the seam first; past it only types.
@@ -93,6 +111,7 @@ void Sweeper::on_connected() {
   // in again (run_forever); during a pass the pass does it before its next
   // publish.
   if (interval_timer_) interval_timer_->cancel();
+  work_.notify_all();
 }
 
 void Sweeper::stop(StopReason reason) {
@@ -105,8 +124,11 @@ void Sweeper::stop(StopReason reason) {
   }
   stopping_ = true;
   if (jobs_) jobs_->stop();
+  for (Requery& requery : requeries_) requery.answer->wake();
+  requeries_.clear();
   on_connection_lost();
   if (interval_timer_) interval_timer_->cancel();
+  work_.notify_all();
 }
 
 void Sweeper::record(const Subdevice& device, const VisitResult& visit, PassReport& report) {
@@ -120,17 +142,17 @@ void Sweeper::record(const Subdevice& device, const VisitResult& visit, PassRepo
   };
   for (const ModuleVisit& module : visit.modules) {
     const std::string label = module.module.empty() ? "" : module.module + ": ";
-    if (module.resumed_job) count_job(*module.resumed_job);
+    if (module.job_started) ++report.jobs_started;
     switch (module.outcome) {
       case QueryOutcome::up_to_date: ++report.up_to_date; break;
       case QueryOutcome::offer:
         ++report.offers;
-        if (!module.job) {
+        if (!module.job && !module.job_started) {
           device_log::info(device.display_name(), module.offer->version,
                            "sub-device {}: {}firmware {} offered ({} bytes, {}{})", device.display_name(), label,
                            module.offer->version, module.offer->total_size(),
                            transports::to_string(module.offer->sign_method), module.offer->is_diff ? ", delta" : "");
-        } else {
+        } else if (module.job) {
           count_job(*module.job);
         }
         break;
@@ -146,17 +168,19 @@ void Sweeper::record(const Subdevice& device, const VisitResult& visit, PassRepo
                          module.detail);
         break;
     }
-    std::string result;
-    if (module.resumed_job) result += "resumed job " + std::string(to_string(*module.resumed_job)) + "; ";
-    result += std::string(to_string(module.outcome));
+    std::string result = std::string(to_string(module.outcome));
     if (module.offer) result += " " + module.offer->version;
     if (module.job) result += " " + std::string(to_string(*module.job));
+    if (module.job_started) result += " job started";
     if (!summary.empty()) summary += "; ";
     summary += label + result;
-    if (status_ != nullptr) {
+    if (status_ != nullptr && module.job_started) {
+      // The job shows itself from now on.
+      status_->set_version(device.key(), module.module, module.reported_version);
+    } else if (status_ != nullptr) {
       // A failed job said why already (its failure step's desc).
       std::optional<std::string> error;
-      const bool job_failed = module.job == JobOutcome::failed || module.resumed_job == JobOutcome::failed;
+      const bool job_failed = module.job == JobOutcome::failed;
       if (module.outcome == QueryOutcome::failed) {
         error = module.detail;
       } else if (module.outcome == QueryOutcome::no_reply) {
@@ -166,9 +190,7 @@ void Sweeper::record(const Subdevice& device, const VisitResult& visit, PassRepo
         error = "";
       }
       // The version reported at the visit's start, unless a job installed another since.
-      if (module.job != JobOutcome::installed && module.resumed_job != JobOutcome::installed) {
-        status_->set_version(device.key(), module.module, module.reported_version);
-      }
+      status_->set_version(device.key(), module.module, module.reported_version);
       status_->set_result(device.key(), module.module, state.last_check_ms, std::move(result), std::move(error));
     }
   }
@@ -205,7 +227,7 @@ asio::awaitable<Sweeper::VisitStep> Sweeper::visit_device(SubdevicePtr device, P
   if (status_ != nullptr) status_->set_device_activity(device->key(), DeviceActivity::visiting);
   // `device` (a shared pointer) keeps the very object this visit and its
   // jobs started with alive, whatever a reload does meanwhile.
-  VisitResult visit = co_await channel_.visit(*device);
+  VisitResult visit = co_await channel_.visit(device);
   // After an internal error the marker stays for the next start to count,
   // and nothing of the broken visit is recorded.
   if (failed_) co_return VisitStep::failed;
@@ -229,6 +251,27 @@ std::string Sweeper::take_check() {
   return key;
 }
 
+std::vector<SubdevicePtr> Sweeper::round_robin(const std::vector<SubdevicePtr>& devices) {
+  std::vector<std::string> buses;  // in order of first appearance
+  std::map<std::string, std::deque<SubdevicePtr>> by_bus;
+  for (const SubdevicePtr& device : devices) {
+    auto& queue = by_bus[device->bus];
+    if (queue.empty() && std::find(buses.begin(), buses.end(), device->bus) == buses.end()) buses.push_back(device->bus);
+    queue.push_back(device);
+  }
+  std::vector<SubdevicePtr> order;
+  order.reserve(devices.size());
+  while (order.size() < devices.size()) {
+    for (const std::string& bus : buses) {
+      auto& queue = by_bus[bus];
+      if (queue.empty()) continue;
+      order.push_back(std::move(queue.front()));
+      queue.pop_front();
+    }
+  }
+  return order;
+}
+
 asio::awaitable<PassReport> Sweeper::run_pass(std::chrono::milliseconds reconnect_wait) {
   PassReport report;
   const auto started = std::chrono::steady_clock::now();
@@ -240,34 +283,59 @@ asio::awaitable<PassReport> Sweeper::run_pass(std::chrono::milliseconds reconnec
   co_await apply_reload(nullptr, 0, 0);
   // The pass's own list: a reload appends what it adds; what it removes is
   // skipped below (each device is looked up again before its visit).
-  std::vector<SubdevicePtr> devices = registry_->devices();
+  std::vector<SubdevicePtr> devices = round_robin(registry_->devices());
   if (status_ != nullptr) status_->pass_started(devices.size());
+  const std::size_t installed_before = jobs_installed();
+  const std::size_t failed_before = jobs_failed();
   std::set<std::string> visited;  // by key: a check may have visited one already
   auto finish = [&] {
     report.elapsed = std::chrono::steady_clock::now() - started;
+    report.installed += jobs_installed() - installed_before;
+    report.jobs_failed += jobs_failed() - failed_before;
+    window_keys_.clear();
     if (status_ != nullptr) {
-      status_->pass_ended(fmt::format("{} visited, {} up to date, {} offer(s), {} installed, {} job(s) failed, {} "
-                                      "without reply, {} failed, {} not logged in, {} skipped",
-                                      report.visited, report.up_to_date, report.offers, report.installed,
-                                      report.jobs_failed, report.no_reply, report.failed, report.not_logged_in,
-                                      report.skipped),
+      status_->pass_ended(fmt::format("{} visited, {} up to date, {} offer(s), {} job(s) started, {} installed, {} "
+                                      "job(s) failed, {} without reply, {} failed, {} not logged in, {} skipped, {} "
+                                      "busy with a job",
+                                      report.visited, report.up_to_date, report.offers, report.jobs_started,
+                                      report.installed, report.jobs_failed, report.no_reply, report.failed,
+                                      report.not_logged_in, report.skipped, report.busy),
                           0);
     }
   };
+  if (jobs_) {
+    // Jobs an earlier daemon left past their download go on by themselves;
+    // devices never seen are asked their version before any visit, in
+    // parallel across buses, so no visit waits for a bus.
+    jobs_->resume_interrupted(devices);
+    co_await jobs_->probe_versions(devices);
+  }
 
+  const std::size_t max_online = std::max<std::size_t>(1, options_.max_online);
+  const bool windowed_pass = devices.size() > max_online;
   std::size_t window_start = 0;
   while (window_start < devices.size()) {
-    const std::size_t window_size = std::max<std::size_t>(1, options_.max_online);
-    const bool windowed_pass = devices.size() > window_size;
-    std::vector<const Subdevice*> members;
-    for (std::size_t i = window_start; i < std::min(devices.size(), window_start + window_size); ++i) {
+    // Jobs of earlier windows keep their devices online (a seat each): the
+    // window is what is left of ota.max_online.
+    std::vector<const Subdevice*> carried = windowed_pass ? online_.online_members() : std::vector<const Subdevice*>{};
+    while (windowed_pass && carried.size() >= max_online && !stopping_) {
+      co_await serve_requeries();
+      (void)co_await work_.wait_for(std::chrono::seconds(1));
+      carried = online_.online_members();
+    }
+    const std::size_t window_size = windowed_pass ? max_online - carried.size() : devices.size();
+    const std::size_t window_end = std::min(devices.size(), window_start + window_size);
+    std::vector<const Subdevice*> members = carried;
+    window_keys_.clear();
+    for (std::size_t i = window_start; i < window_end; ++i) {
       if (const Subdevice* now = registry_->find(devices[i]->product_key, devices[i]->device_name)) {
-        members.push_back(now);
+        if (std::find(members.begin(), members.end(), now) == members.end()) members.push_back(now);
+        window_keys_.insert(now->key());
       }
     }
     online_.assign(std::move(members));  // every window (and every pass) logs in anew
     std::size_t next = window_start;
-    while (next < std::min(devices.size(), window_start + window_size)) {
+    while (next < window_end) {
       if (stopping_) {
         finish();
         co_return report;
@@ -291,10 +359,15 @@ asio::awaitable<PassReport> Sweeper::run_pass(std::chrono::milliseconds reconnec
         co_await apply_reload(&devices, window_start, window_size);
         continue;
       }
+      if (!requeries_.empty()) {
+        co_await serve_requeries();
+        continue;
+      }
 
       if (!checks_.empty()) {
         const SubdevicePtr checked = registry_->find_key(take_check());
         if (!checked) continue;
+        if (jobs_ && jobs_->has_job(checked->key())) continue;  // its job shows what it does
         // (A named vector: g++ 12 miscompiles a braced list across co_await.)
         std::vector<const Subdevice*> one{checked.get()};
         const bool admitted = co_await online_.admit(std::move(one));
@@ -319,6 +392,13 @@ asio::awaitable<PassReport> Sweeper::run_pass(std::chrono::milliseconds reconnec
         ++next;
         continue;
       }
+      if (jobs_ && jobs_->has_job(device->key())) {
+        // Not visited for a new offer while its job is in flight (it stays
+        // logged in until the job ends).
+        ++report.busy;
+        ++next;
+        continue;
+      }
       if (!online_.online(device.get())) {
         ++report.not_logged_in;
         ++next;
@@ -332,15 +412,20 @@ asio::awaitable<PassReport> Sweeper::run_pass(std::chrono::milliseconds reconnec
       co_await save_state(false);
     }
     if (windowed_pass) {
-      if (session_.state() == transports::MqttState::connected) {
-        const std::error_code logged_out = co_await topology_.logout(online_.online_members());
+      // The window goes offline, except devices whose jobs run on.
+      std::vector<const Subdevice*> leaving;
+      std::vector<const Subdevice*> staying;
+      for (const Subdevice* device : online_.online_members()) {
+        (jobs_ && jobs_->holds_seat(device->key()) ? staying : leaving).push_back(device);
+      }
+      if (session_.state() == transports::MqttState::connected && !leaving.empty()) {
+        const std::error_code logged_out = co_await topology_.logout(leaving);
         if (logged_out) spdlog::warn("logout of window failed: {}", logged_out.message());
       }
-      online_.clear();
+      online_.retain(staying);
     }
-    window_start += window_size;
+    window_start = window_end;
   }
-  if (jobs_) jobs_->end_pass();
   co_await save_state(true);
   report.complete = !stopping_;
   finish();
@@ -390,13 +475,7 @@ asio::awaitable<void> Sweeper::apply_reload(std::vector<SubdevicePtr>* pass, std
   }
   channel_.set_query_timeout(next.query_timeout);
   options_.plugins = next.plugins;
-  if (!jobs_ && !options_.plugins.empty()) {
-    jobs_ = std::make_unique<FirmwareJobs>(session_.executor(), blocking_pool_, session_, rpc_, state_,
-                                           options_.plugins, options_.jobs);
-    jobs_->set_status(status_);
-    jobs_->set_online_gate({[this] { return online_.current(); },
-                            [this]() -> asio::awaitable<bool> { return online_.ensure(); }});
-  }
+  if (!jobs_ && !options_.plugins.empty()) make_jobs();
   if (jobs_) {
     jobs_->set_plugins(options_.plugins);
     jobs_->set_download_options(next.jobs);
@@ -454,9 +533,14 @@ asio::awaitable<void> Sweeper::run_checks() {
   while (!checks_.empty() && !stopping_ && session_.state() == transports::MqttState::connected) {
     if (pending_reload_) co_await apply_reload(nullptr, 0, 0);
     if (checks_.empty()) break;
+    if (!requeries_.empty()) {
+      co_await serve_requeries();
+      continue;
+    }
     const SubdevicePtr device = registry_->find_key(checks_.front());
-    if (!device) {
+    if (!device || (jobs_ && jobs_->has_job(device->key()))) {  // its job shows what it does
       checks_.pop_front();
+      if (device && status_ != nullptr) status_->set_device_activity(device->key(), DeviceActivity::idle);
       continue;
     }
     const bool was_member = online_.contains(device.get());
@@ -502,6 +586,117 @@ asio::awaitable<void> Sweeper::run_checks() {
   }
 }
 
+// ---- what the jobs ask of the sweep ----------------------------------------------------------
+
+asio::awaitable<std::optional<FirmwareOffer>> Sweeper::ask_for_job(std::string device_key, std::string module) {
+  if (stopping_) co_return std::nullopt;
+  auto answer = std::make_shared<transports::AsyncSlot<std::optional<FirmwareOffer>>>(session_.executor());
+  requeries_.push_back({std::move(device_key), std::move(module), answer});
+  work_.notify_all();
+  if (interval_timer_) interval_timer_->cancel();
+  // The channel serves the queue between visits: at most a visit away,
+  // unless the session is down meanwhile.
+  constexpr std::chrono::minutes kRequeryWait{30};
+  auto offer = co_await answer->wait_for(kRequeryWait);
+  co_return offer ? std::move(*offer) : std::nullopt;
+}
+
+asio::awaitable<void> Sweeper::serve_requeries() {
+  while (!requeries_.empty() && !stopping_ && session_.state() == transports::MqttState::connected) {
+    Requery next = std::move(requeries_.front());
+    requeries_.pop_front();
+    // By key: the job may hold a device object a reload has replaced since.
+    const SubdevicePtr device = registry_->find_key(next.device_key);
+    const ModuleSpec* module = nullptr;
+    if (device) {
+      for (const ModuleSpec& m : device->modules) {
+        if (m.name == next.module) module = &m;
+      }
+    }
+    if (module == nullptr) {  // removed by a reload: the job ends
+      next.answer->deliver(std::nullopt);
+      continue;
+    }
+    auto answer = co_await channel_.requery(*device, *module);
+    if (!answer && session_.state() != transports::MqttState::connected && !stopping_) {
+      requeries_.push_front(std::move(next));  // asked again after the reconnect
+      co_return;
+    }
+    if (!answer) {
+      device_log::warn(device->display_name(), "", "sub-device {}: asking again for its offer failed: {}",
+                       device->display_name(), answer.error().message());
+      next.answer->deliver(std::nullopt);
+      continue;
+    }
+    next.answer->deliver(std::move(*answer));
+  }
+}
+
+void Sweeper::on_job_ended(const std::string& device_key, JobOutcome outcome, bool resumed) {
+  work_.notify_all();
+  if (stopping_ || outcome == JobOutcome::interrupted) return;
+  // One job per device at a time: a device's other modules are asked once
+  // its job has ended, and so is a device whose job an earlier daemon left
+  // (the pass passed it by while the job ran).
+  const SubdevicePtr device = registry_->find_key(device_key);
+  if (device && (resumed || device->modules.size() > 1)) (void)request_check(device_key);
+}
+
+asio::awaitable<void> Sweeper::take_seat(const std::string& device_key) {
+  const SubdevicePtr device = registry_->find_key(device_key);
+  if (!device || !windowed()) co_return;
+  const std::size_t max_online = std::max<std::size_t>(1, options_.max_online);
+  while (!stopping_ && !online_.contains(device.get())) {
+    if (online_.size() < max_online) {
+      std::vector<const Subdevice*> one{device.get()};  // named: see run_pass
+      (void)co_await online_.admit(std::move(one));
+      co_return;
+    }
+    (void)co_await work_.wait_for(std::chrono::seconds(1));
+  }
+}
+
+asio::awaitable<void> Sweeper::leave_seat(const std::string& device_key) {
+  // Devices of the window under way go offline with it.
+  if (!windowed() || window_keys_.count(device_key) > 0) co_return;
+  const SubdevicePtr device = registry_->find_key(device_key);
+  if (!device || !online_.contains(device.get())) co_return;
+  const bool was_online = online_.remove(device.get());
+  work_.notify_all();
+  if (was_online && session_.state() == transports::MqttState::connected) {
+    std::vector<const Subdevice*> one{device.get()};
+    const std::error_code logged_out = co_await topology_.logout(std::move(one));
+    if (logged_out) {
+      device_log::warn(device->display_name(), "", "logout of {} failed: {}", device->display_name(),
+                       logged_out.message());
+    }
+  }
+}
+
+asio::awaitable<void> Sweeper::finish_jobs() {
+  if (!jobs_) co_return;
+  while (!stopping_) {
+    const bool connected = session_.state() == transports::MqttState::connected;
+    if (pending_reload_) {
+      co_await apply_reload(nullptr, 0, 0);
+      continue;
+    }
+    if (connected && !requeries_.empty()) {
+      co_await serve_requeries();
+      continue;
+    }
+    if (connected && !checks_.empty()) {
+      co_await run_checks();
+      continue;
+    }
+    if (jobs_->scheduler().jobs_running() == 0 && checks_.empty() && requeries_.empty()) break;
+    // After a reconnect the jobs' devices are logged in again for their reports.
+    if (connected && !online_.empty() && !online_.current()) (void)co_await online_.ensure();
+    (void)co_await work_.wait_for(std::chrono::seconds(1));
+  }
+  co_await save_state(true);
+}
+
 asio::awaitable<void> Sweeper::run_forever() {
   interval_timer_ = std::make_unique<asio::steady_timer>(co_await asio::this_coro::executor);
   // No upper bound on waiting for the cloud: the daemon runs until stopped.
@@ -531,6 +726,10 @@ asio::awaitable<void> Sweeper::wait_for_next_pass() {
     const bool connected = session_.state() == transports::MqttState::connected;
     if (pending_reload_) {
       co_await apply_reload(nullptr, 0, 0);
+      continue;
+    }
+    if (connected && !requeries_.empty()) {
+      co_await serve_requeries();
       continue;
     }
     if (connected && !checks_.empty()) {

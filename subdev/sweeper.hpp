@@ -3,6 +3,12 @@
 // visit them one at a time through the OTA channel, log the window out, go
 // on. A lost session abandons the current visit; after reconnect and
 // re-login the pass resumes at that device.
+//
+// An accepted offer becomes a firmware job that runs on its own; the
+// channel goes on to the next device. A pass takes the devices round-robin
+// across their buses, so the first offers spread over the buses; a device
+// with a job in flight is not visited for a new one. Between visits the
+// channel serves the jobs that need the cloud again (an expired URL).
 #include <chrono>
 #include <cstddef>
 #include <deque>
@@ -10,6 +16,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string_view>
 
 #include "config/config.hpp"
@@ -24,7 +31,10 @@
 #include "subdev/registry.hpp"
 #include "subdev/topology.hpp"
 #include "subdev/visit_markers.hpp"
+#include "transports/async_signal.hpp"
+#include "transports/async_slot.hpp"
 #include "transports/mqtt_session.hpp"
+#include "transports/supervised_task.hpp"
 
 namespace otagw::subdev {
 
@@ -37,8 +47,10 @@ struct PassReport {
   std::size_t failed = 0;
   std::size_t not_logged_in = 0;  // topology add or login refused: tried again next pass
   std::size_t resumed = 0;        // visits repeated after a lost session
-  std::size_t installed = 0;      // firmware jobs that ended with the new version reported
-  std::size_t jobs_failed = 0;    // firmware jobs that reported a failure step
+  std::size_t installed = 0;      // firmware jobs that ended with the new version reported (during the pass)
+  std::size_t jobs_failed = 0;    // offers refused, and jobs that reported a failure step (during the pass)
+  std::size_t jobs_started = 0;   // offers that became jobs in flight
+  std::size_t busy = 0;           // devices not visited: a job of theirs is in flight
   std::size_t skipped = 0;        // the daemon ended during their visit too often in a row (VisitMarkers)
   std::chrono::steady_clock::duration elapsed{};
 };
@@ -85,6 +97,20 @@ class Sweeper {
   // A pass at once, then one every sweep_interval, until stop().
   asio::awaitable<void> run_forever();
 
+  // --once, after its pass: until every job has ended or waits for its flash
+  // window (still serving the jobs' queries and the devices' logins).
+  asio::awaitable<void> finish_jobs();
+  // Jobs ended since start, by outcome; devices whose jobs wait for a window.
+  [[nodiscard]] std::size_t jobs_installed() const noexcept { return jobs_ ? jobs_->installed_total() : 0; }
+  [[nodiscard]] std::size_t jobs_failed() const noexcept { return jobs_ ? jobs_->failed_total() : 0; }
+  [[nodiscard]] std::vector<std::string> jobs_waiting_for_window() const {
+    return jobs_ ? jobs_->jobs_waiting_for_window() : std::vector<std::string>{};
+  }
+  // A job died of a bug: the daemon exits (default: abort).
+  void set_task_failure_handler(transports::TaskFailureHandler handler);
+  // The jobs (null without plugins): tests drive their clock through it.
+  [[nodiscard]] FirmwareJobs* jobs() noexcept { return jobs_.get(); }
+
   enum class StopReason {
     requested,       // SIGTERM, --once done: the visit's crash-loop marker goes at once
     internal_error,  // a task died (exit 70): the marker stays for the next start to count
@@ -116,6 +142,24 @@ class Sweeper {
 
  private:
   enum class VisitStep { done, abandoned, failed };
+
+  // A job's question for the cloud, waiting for the channel.
+  struct Requery {
+    std::string device_key;
+    std::string module;
+    std::shared_ptr<transports::AsyncSlot<std::optional<FirmwareOffer>>> answer;
+  };
+
+  void make_jobs();
+  // The jobs' questions, one by one through the channel (between visits).
+  asio::awaitable<void> serve_requeries();
+  asio::awaitable<std::optional<FirmwareOffer>> ask_for_job(std::string device_key, std::string module);
+  void on_job_ended(const std::string& device_key, JobOutcome outcome, bool resumed);
+  // Windowed passes: a job keeps its device logged in beyond its window.
+  asio::awaitable<void> take_seat(const std::string& device_key);
+  asio::awaitable<void> leave_seat(const std::string& device_key);
+  // The pass's order: round-robin across buses, registry order within one.
+  [[nodiscard]] static std::vector<SubdevicePtr> round_robin(const std::vector<SubdevicePtr>& devices);
 
   asio::awaitable<void> wait_for_next_pass();
   asio::awaitable<void> save_state(bool force);
@@ -156,6 +200,10 @@ class Sweeper {
   bool pass_requested_ = false;
   std::deque<std::string> checks_;  // device keys, visited before anything else
   std::optional<SweeperReload> pending_reload_;
+  std::deque<Requery> requeries_;
+  transports::AsyncSignal work_;  // a job asked the channel, or ended
+  std::set<std::string> window_keys_;  // the devices of the window under way (windowed passes)
+  transports::TaskFailureHandler on_task_failure_;
   std::function<void(const RegistryDiff&)> on_reload_applied_;
 };
 

@@ -32,6 +32,7 @@ nlohmann::json row_json(const subdev::ModuleStatus& row) {
           {"progress", percent_or_null(row.progress)},
           {"flash_progress", percent_or_null(row.flash_progress)},
           {"target_version", text_or_null(row.target_version)},
+          {"waiting_for", text_or_null(row.waiting_for)},
           {"last_check", time_json(row.last_check_ms)},
           {"last_result", text_or_null(row.last_result)},
           {"error", text_or_null(row.error)}};
