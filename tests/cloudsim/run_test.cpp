@@ -139,7 +139,7 @@ TEST_CASE("config writes what otagwd --check-config accepts", "[integration][clo
   CHECK(bare.err.find("device p/dddd: no version") != std::string::npos);
 }
 
-TEST_CASE("run: devices on two buses, each flash as long as its flash_seconds", "[integration][cloudsim]") {
+TEST_CASE("run: devices on two buses flash at once, each as long as its flash_seconds", "[integration][cloudsim]") {
   otagw::test_support::TempDir dir("otagw-cloudsim-run");
   const std::string text = R"(
 gateway: {product_key: a1GwProd01, device_name: gw-0001, device_secret: gw-secret-1}
@@ -156,13 +156,14 @@ devices:
 expect:
   - {device: mcu-0001, version: "2.0.0", result: upgraded}
   - {device: mcu-0002, version: "2.0.0", result: upgraded}
+  - {flashes_overlap: [uart0, uart1]}    # otagwd works on both buses at once
 )";
   const auto result = run(dir.path(), text, "buses");
   INFO(result.out << result.err << read_file(dir.path() / "buses" / "otagwd.log"));
   CHECK(result.status == 0);
-  CHECK(result.out.find("expectations: 2 of 2 met") != std::string::npos);
+  CHECK(result.out.find("expectations: 3 of 3 met") != std::string::npos);
   CHECK(result.out.find("mcu-0002: downloaded, flashing on uart1") != std::string::npos);
-  CHECK(result.out.find("\nflashes across buses: ") != std::string::npos);
+  CHECK(result.out.find("\nflashes across buses: longest overlap ") != std::string::npos);
   CHECK(result.out.find("mcu-0002  uart1  1.0.0  2.0.0  upgraded") != std::string::npos);
 
   const auto config = read_file(dir.path() / "buses" / "gateway.yaml");
@@ -188,4 +189,5 @@ expect:
   REQUIRE(downloaded >= 0);
   REQUIRE(informed >= 0);
   CHECK(informed - downloaded >= 2100);
+  CHECK(report["flash_overlap"]["ms"].get<std::int64_t>() > 0);
 }
