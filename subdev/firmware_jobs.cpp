@@ -335,9 +335,8 @@ asio::awaitable<JobOutcome> FirmwareJobs::run_job(Job& job, ProgressReporter& pr
     if (ended) co_return *ended;
   } else {
     // Its bytes are on disk already: they count against the staging room.
-    std::string ignored;
-    const StagedImages::Claim claim = co_await staged_.reserve(job.files, {}, ignored);
-    job.holds_room = claim == StagedImages::Claim::granted;
+    staged_.claim_present(job.files);
+    job.holds_room = true;
   }
   const Subdevice& device = *job.device;
   const std::string key = job.key();

@@ -209,6 +209,13 @@ void FleetStatus::set_error(const std::string& device_key, const std::string& mo
   changed(*r);
 }
 
+void FleetStatus::set_checked(const std::string& device_key, const std::string& module, std::int64_t check_ms) {
+  ModuleStatus* r = row(device_key, module);
+  if (r == nullptr || r->last_check_ms == check_ms) return;
+  r->last_check_ms = check_ms;
+  changed(*r);
+}
+
 void FleetStatus::set_waiting(const std::string& device_key, const std::string& module, std::string what) {
   ModuleStatus* r = row(device_key, module);
   if (r == nullptr || (r->state == DeviceActivity::waiting && r->waiting_for == what)) return;

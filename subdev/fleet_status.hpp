@@ -107,6 +107,8 @@ class FleetStatus {
   void set_device_activity(const std::string& device_key, DeviceActivity activity);
   void set_activity(const std::string& device_key, const std::string& module, DeviceActivity activity,
                     const std::string& target_version = {});
+  // The module was visited at `check_ms` (its job, if any, goes on).
+  void set_checked(const std::string& device_key, const std::string& module, std::int64_t check_ms);
   // A job waits for its turn: `what` says for what (a bus, a flash window,
   // a download slot, staging room).
   void set_waiting(const std::string& device_key, const std::string& module, std::string what);

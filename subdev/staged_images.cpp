@@ -73,13 +73,7 @@ asio::awaitable<StagedImages::Claim> StagedImages::reserve(const std::vector<Job
     }
     const std::string short_now = short_of(bytes);
     if (short_now.empty()) {
-      for (const JobFile& file : files) {
-        Digest& digest = digests_[file.sign];
-        if (digest.holders++ == 0) {
-          digest.bytes = file.size;
-          claimed_bytes_ += file.size;
-        }
-      }
+      claim_present(files);
       co_return Claim::granted;
     }
     if (!told && on_wait) on_wait(short_now);
@@ -87,6 +81,16 @@ asio::awaitable<StagedImages::Claim> StagedImages::reserve(const std::vector<Job
     // A release wakes the claim; free space also changes without one (logs,
     // other programs), so it is looked at again now and then.
     (void)co_await released_.wait_for(std::chrono::seconds(5));
+  }
+}
+
+void StagedImages::claim_present(const std::vector<JobFile>& files) {
+  for (const JobFile& file : files) {
+    Digest& digest = digests_[file.sign];
+    if (digest.holders++ == 0) {
+      digest.bytes = file.size;
+      claimed_bytes_ += file.size;
+    }
   }
 }
 

@@ -43,6 +43,9 @@ class StagedImages {
   // empty) hears why, once. `why` says why a claim can never fit.
   asio::awaitable<Claim> reserve(const std::vector<JobFile>& files, std::function<void(const std::string&)> on_wait,
                                  std::string& why);
+  // A job resumed after a restart: its bytes are on disk already, so they
+  // count at once, whatever the limit says now.
+  void claim_present(const std::vector<JobFile>& files);
   // The job has ended: its claims go; images no job needs are removed.
   void release(const std::vector<JobFile>& files);
 

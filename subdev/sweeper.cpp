@@ -177,6 +177,7 @@ void Sweeper::record(const Subdevice& device, const VisitResult& visit, PassRepo
     if (status_ != nullptr && module.job_started) {
       // The job shows itself from now on.
       status_->set_version(device.key(), module.module, module.reported_version);
+      status_->set_checked(device.key(), module.module, state.last_check_ms);
     } else if (status_ != nullptr) {
       // A failed job said why already (its failure step's desc).
       std::optional<std::string> error;

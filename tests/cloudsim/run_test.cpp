@@ -138,3 +138,56 @@ TEST_CASE("config writes what otagwd --check-config accepts", "[integration][clo
   CHECK(bare.status == 2);
   CHECK(bare.err.find("device p/dddd: no version") != std::string::npos);
 }
+
+TEST_CASE("run: devices on two buses flash at once, each as long as its flash_seconds", "[integration][cloudsim]") {
+  otagw::test_support::TempDir dir("otagw-cloudsim-run");
+  const std::string text = R"(
+gateway: {product_key: a1GwProd01, device_name: gw-0001, device_secret: gw-secret-1}
+otagwd: {query_timeout_s: 5, timeout_s: 40}
+plugins:
+  mcu: {exec: "${source}/subdev/plugins/sim-mcu", timeout_s: 20}
+packages:
+  fw-2: {version: "2.0.0", generate: {size: 20000, seed: 5}}
+devices:
+  - {product_key: a1SubProd1, device_name: mcu-0001, device_secret: s-1, version: "1.0.0", bus: uart0,
+     flash_seconds: 2.1, params: {target_dir: "${work}/mcu-0001"}, modules: {default: {package: fw-2}}}
+  - {product_key: a1SubProd1, device_name: mcu-0002, device_secret: s-2, version: "1.0.0", bus: uart1,
+     flash_seconds: 0.2, params: {target_dir: "${work}/mcu-0002"}, modules: {default: {package: fw-2}}}
+expect:
+  - {device: mcu-0001, version: "2.0.0", result: upgraded}
+  - {device: mcu-0002, version: "2.0.0", result: upgraded}
+  - {flashes_overlap: [uart0, uart1]}    # otagwd works on both buses at once
+)";
+  const auto result = run(dir.path(), text, "buses");
+  INFO(result.out << result.err << read_file(dir.path() / "buses" / "otagwd.log"));
+  CHECK(result.status == 0);
+  CHECK(result.out.find("expectations: 3 of 3 met") != std::string::npos);
+  CHECK(result.out.find("mcu-0002: downloaded, flashing on uart1") != std::string::npos);
+  CHECK(result.out.find("\nflashes across buses: longest overlap ") != std::string::npos);
+  CHECK(result.out.find("mcu-0002  uart1  1.0.0  2.0.0  upgraded") != std::string::npos);
+
+  const auto config = read_file(dir.path() / "buses" / "gateway.yaml");
+  CHECK(config.find("    bus: \"uart0\"\n") != std::string::npos);
+  CHECK(config.find("    bus: \"uart1\"\n") != std::string::npos);
+  CHECK(config.find("\"flash_ms\":2100") != std::string::npos);
+
+  // sim-mcu slept its flash_seconds (more than its default 1.5 s): the
+  // platform saw at least that long between the download's step 100 and the
+  // new version.
+  const auto report = json::parse(read_file(dir.path() / "buses" / "report.json"));
+  REQUIRE(report["devices"].size() == 2);
+  const auto& device = report["devices"][0];
+  CHECK(device["bus"] == "uart0");
+  CHECK(report["devices"][1]["bus"] == "uart1");
+  std::int64_t downloaded = -1, informed = -1;
+  for (const auto& progress : device["progress"]) {
+    if (progress["step"] == "100") downloaded = progress["t_ms"].get<std::int64_t>();
+  }
+  for (const auto& inform : device["informs"]) {
+    if (inform["version"] == "2.0.0") informed = inform["t_ms"].get<std::int64_t>();
+  }
+  REQUIRE(downloaded >= 0);
+  REQUIRE(informed >= 0);
+  CHECK(informed - downloaded >= 2100);
+  CHECK(report["flash_overlap"]["ms"].get<std::int64_t>() > 0);
+}

@@ -143,14 +143,18 @@ TEST_CASE("200 service passes with a firmware job each: otagwd's open fds and RS
   WARN(numbers.str());
   std::cout << numbers.str() << std::endl;
 
-  // Every pass had its job, and every job installed.
+  // A job starts in a pass and ends on its own (a pass that finds it still
+  // running passes the device by): at least every other pass had its job,
+  // and every job installed.
   const std::size_t done = count_of(log, "sweep done");
   CHECK(done >= static_cast<std::size_t>(kPasses));
-  CHECK(count_of(log, "1 installed, 0 job(s) failed") == done);
-  CHECK(lines_in(target / "flashes") >= static_cast<std::size_t>(kPasses));
+  CHECK(count_of(log, " 0 job(s) failed") == done);
+  const std::size_t installs = count_of(log, ": now at ");
+  CHECK(installs >= static_cast<std::size_t>(kPasses) / 2);
+  CHECK(lines_in(target / "flashes") == installs);
   CHECK(lines_in(target / "flashes") == lines_in(target / "completed"));
   const auto informs = informs_of(device_in(report, "sub-0000"));
-  REQUIRE(informs.size() >= 2 * static_cast<std::size_t>(kPasses));
+  REQUIRE(informs.size() >= 2 * installs);
   CHECK(report.at("violations").empty());
 
   REQUIRE(fds_warm > 0);

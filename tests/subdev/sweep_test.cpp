@@ -157,7 +157,7 @@ TEST_CASE("a broker restart mid-pass: the pass resumes and completes", "[integra
   // Each reply takes 150 ms, so the pass of 12 devices lasts about 2 s.
   CloudFixture cloud(plain_devices(12, "modules: {default: {delay_ms: 150}}"));
   auto& daemon = cloud.start_once();
-  REQUIRE(daemon.wait_for_stderr("sub-0003", 10s));
+  REQUIRE(daemon.wait_for_stderr("sub-0003: visiting", 10s));
   cloud.broker().kill();
   std::this_thread::sleep_for(300ms);
   cloud.broker().start();

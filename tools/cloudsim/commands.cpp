@@ -121,8 +121,9 @@ class ServeRun {
     for (const auto& judged : judge_expectations(server_->state())) {
       if (judged.met) continue;
       all_met = false;
-      std::cerr << "otagw-cloudsim: expectation not met: " << judged.expectation.device_name << " ("
-                << judged.expectation.module << "): " << judged.detail << '\n';
+      const auto& e = judged.expectation;
+      const std::string what = e.is_overlap() ? expectation_text(e) : e.device_name + " (" + e.module + ")";
+      std::cerr << "otagw-cloudsim: expectation not met: " << what << ": " << judged.detail << '\n';
     }
     const int code = !write_report(report) ? kExitFailure : all_met ? kExitOk : kExitExpectations;
     finish(code);

@@ -27,6 +27,7 @@ DeviceRegistry::DeviceRegistry(const std::vector<DeviceSpec>& devices) {
     state.device_secret = spec.device_secret;
     state.login = spec.login;
     state.topology = spec.topology_present;
+    state.bus = spec.bus.empty() ? std::string(kDefaultBus) : spec.bus;
     for (const auto& module_spec : spec.modules) {
       ModuleState module;
       module.name = module_spec.name;

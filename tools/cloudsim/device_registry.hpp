@@ -60,6 +60,7 @@ struct DeviceState {
   config::Secret device_secret;
   LoginMode login = LoginMode::accept;
   std::vector<ModuleState> modules;
+  std::string bus;  // otagwd's bus of the device (kDefaultBus when the scenario gives none)
 
   bool topology = false;
   bool online = false;

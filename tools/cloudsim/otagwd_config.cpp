@@ -154,7 +154,9 @@ RenderedConfig render_otagwd_config(const Scenario& scenario, const OtagwdConfig
       const auto version = own.version ? own.version : dev.version;
       auto plugin = own.plugin ? own.plugin : dev.plugin;
       if (!plugin && scenario.plugins.size() == 1) plugin = scenario.plugins.begin()->first;
-      const nlohmann::json params = own.params ? *own.params : dev.params ? *dev.params : nlohmann::json::object();
+      nlohmann::json params = own.params ? *own.params : dev.params ? *dev.params : nlohmann::json::object();
+      // flash_seconds: sim-mcu's flash_ms; the module's own beats the device's.
+      if (const auto flash_ms = own.flash_ms ? own.flash_ms : dev.flash_ms) params["flash_ms"] = *flash_ms;
       if (!version) errors.push_back(where + ": no version (give version: to the device or the module)");
       if (!plugin) {
         errors.push_back(where + ": no plugin (give plugin: to the device or the module" +
@@ -168,6 +170,7 @@ RenderedConfig render_otagwd_config(const Scenario& scenario, const OtagwdConfig
       out += "    device_name: " + yaml_quoted(device.device_name) + "\n";
       out += "    device_secret: " + yaml_quoted(device.device_secret.reveal()) + "\n";
       if (module->name != kDefaultModule) out += "    module: " + yaml_quoted(module->name) + "\n";
+      if (!device.bus.empty()) out += "    bus: " + yaml_quoted(device.bus) + "\n";
       out += "    version: " + yaml_quoted(*version) + "\n";
       out += "    plugin: " + yaml_quoted(*plugin) + "\n";
       // JSON is YAML's flow style: otagwd types it exactly as the scenario did.

@@ -1,6 +1,10 @@
 #include "tools/cloudsim/outcome.hpp"
 
 #include <charconv>
+#include <cstdio>
+#include <map>
+
+#include "tools/cloudsim/flash_overlap.hpp"
 
 namespace otagw::cloudsim {
 namespace {
@@ -22,7 +26,51 @@ const DeviceState* find_device(const SimState& state, const Expectation& expecta
   return nullptr;
 }
 
+std::string seconds_text(std::int64_t ms) {
+  char text[32];
+  std::snprintf(text, sizeof(text), "%.1f s", static_cast<double>(ms) / 1000.0);
+  return text;
+}
+
+ExpectationResult judge_overlap(const Expectation& expectation, const std::vector<FlashSpan>& spans) {
+  ExpectationResult result{expectation, false, {}};
+  const auto overlap = longest_overlap(spans, expectation.overlap_buses);
+  result.met = overlap && overlap->ms > expectation.overlap_min_ms;
+  if (!result.met) {
+    result.detail = overlap ? "longest overlap " + overlap_text(*overlap)
+                            : "no flash on " + expectation.overlap_buses[0] + " overlapped one on " +
+                                  expectation.overlap_buses[1] + " (one flash at a time)";
+  }
+  return result;
+}
+
 }  // namespace
+
+std::string expectation_text(const Expectation& e) {
+  if (e.is_overlap()) {
+    std::string text = "flashes on " + e.overlap_buses[0] + " and " + e.overlap_buses[1] + " overlapped";
+    if (e.overlap_min_ms > 0) text += " (over " + seconds_text(e.overlap_min_ms) + ")";
+    return text;
+  }
+  std::string what = e.device_name + (e.module == kDefaultModule ? "" : "/" + e.module) + ":";
+  if (e.version) what += " version " + *e.version;
+  if (e.step) what += " step " + *e.step;
+  if (e.result) what += " result " + *e.result;
+  return what;
+}
+
+bool is_running(Phase phase) noexcept {
+  switch (phase) {
+    case Phase::offered:
+    case Phase::downloading:
+    case Phase::flashing:
+    case Phase::bus_wait: return true;
+    case Phase::waiting:
+    case Phase::informed:
+    case Phase::done: return false;
+  }
+  return false;
+}
 
 std::string_view to_string(Result result) noexcept {
   switch (result) {
@@ -45,6 +93,7 @@ ModuleOutcome module_outcome(const DeviceState& device, std::string_view module)
   outcome.product_key = device.product_key;
   outcome.device_name = device.device_name;
   outcome.module = std::string(module);
+  outcome.bus = device.bus;
   for (const auto& inform : device.informs) {
     if (inform.module != module) continue;
     if (outcome.from.empty()) outcome.from = inform.version;
@@ -59,6 +108,8 @@ ModuleOutcome module_outcome(const DeviceState& device, std::string_view module)
     last_desc = progress.desc;
     const auto number = step_number(progress.step);
     if (number && *number >= 0 && *number <= 100) outcome.progress = *number;
+    if (number && *number != 100) outcome.downloaded_ms = -1;
+    if (number && *number == 100 && outcome.downloaded_ms < 0) outcome.downloaded_ms = progress.t_ms;
   }
   const ModuleState* spec = device.find_module(module);
   bool no_reply = false;
@@ -110,12 +161,32 @@ std::vector<ModuleOutcome> module_outcomes(const SimState& state) {
     }
     for (const auto& module : device.modules) rows.push_back(module_outcome(device, module.name));
   }
+  // Per bus, the first flashing row to reach step 100 holds the bus.
+  std::map<std::string, ModuleOutcome*> holders;
+  for (auto& row : rows) {
+    if (row.phase != Phase::flashing) continue;
+    ModuleOutcome*& holder = holders[row.bus];
+    if (holder == nullptr) {
+      holder = &row;
+    } else if (row.downloaded_ms < holder->downloaded_ms) {
+      holder->phase = Phase::bus_wait;
+      holder = &row;
+    } else {
+      row.phase = Phase::bus_wait;
+    }
+  }
   return rows;
 }
 
 std::vector<ExpectationResult> judge_expectations(const SimState& state) {
   std::vector<ExpectationResult> results;
+  std::optional<std::vector<FlashSpan>> spans;  // computed once, when asked for
   for (const auto& expectation : state.expect) {
+    if (expectation.is_overlap()) {
+      if (!spans) spans = flash_spans(state.devices.all());
+      results.push_back(judge_overlap(expectation, *spans));
+      continue;
+    }
     ExpectationResult result{expectation, false, {}};
     const DeviceState* device = find_device(state, expectation);
     if (device == nullptr) {

@@ -23,17 +23,25 @@ enum class Result {
 
 [[nodiscard]] std::string_view to_string(Result result) noexcept;
 
-// What is going on now, for the live table.
-enum class Phase { waiting, informed, offered, downloading, flashing, done };
+// What is going on now, for the live table. The platform sees a job's
+// download (progress 0..99); after step 100 the device is flashing until it
+// informs its new version, unless another device on its bus reached step 100
+// earlier and is still at it: otagwd flashes one device at a time per bus,
+// so this one waits for the bus (bus_wait, module_outcomes only).
+enum class Phase { waiting, informed, offered, downloading, flashing, bus_wait, done };
+
+[[nodiscard]] bool is_running(Phase phase) noexcept;  // offered .. bus_wait
 
 struct ModuleOutcome {
   std::string product_key;
   std::string device_name;
   std::string module;        // "default" for the default module
+  std::string bus;           // the device's bus in otagwd's config ("default" when none)
   std::string from;          // the first version reported on inform; "" if none
   std::string version;       // the last version reported on inform; "" if none
   std::string to;            // the firmware's version; "" when there is none
   int progress = -1;         // the last step 0..100 since the last offer; -1 none
+  std::int64_t downloaded_ms = -1;  // t_ms of the step 100 the job is at; -1 when not at 100
   std::string failure_step;  // the last progress step when it is a failure ("-3"), else ""
   std::string failure_desc;
   std::uint64_t offers = 0;
@@ -45,7 +53,8 @@ struct ModuleOutcome {
 };
 
 // One row per module the scenario gives each device (the default module for
-// a device with none), in scenario order.
+// a device with none), in scenario order; flashing rows of one bus but the
+// first to reach step 100 are bus_wait.
 [[nodiscard]] std::vector<ModuleOutcome> module_outcomes(const SimState& state);
 [[nodiscard]] ModuleOutcome module_outcome(const DeviceState& device, std::string_view module);
 
@@ -56,5 +65,9 @@ struct ExpectationResult {
 };
 
 [[nodiscard]] std::vector<ExpectationResult> judge_expectations(const SimState& state);
+
+// What an expectation asks, for people: "sub-0001: version 2.0.0 result
+// upgraded", "flashes on uart0 and uart1 overlapped (over 0.5 s)".
+[[nodiscard]] std::string expectation_text(const Expectation& expectation);
 
 }  // namespace otagw::cloudsim

@@ -1,5 +1,6 @@
 #include "tools/cloudsim/report.hpp"
 
+#include "tools/cloudsim/flash_overlap.hpp"
 #include "tools/cloudsim/outcome.hpp"
 
 namespace otagw::cloudsim {
@@ -25,6 +26,7 @@ nlohmann::json device_json(const DeviceState& device) {
       {"informs", std::move(informs)},
       {"progress", std::move(progress)},
       {"pushes", device.pushes},
+      {"bus", device.bus},
   };
 }
 
@@ -74,7 +76,10 @@ nlohmann::json make_report(const SimState& state, Clock::time_point now) {
   bool all_met = true;
   for (const auto& judged : judge_expectations(state)) {
     const auto& e = judged.expectation;
-    nlohmann::json item = {{"device", e.device_name}, {"module", e.module}, {"met", judged.met}};
+    nlohmann::json item = e.is_overlap() ? nlohmann::json{{"flashes_overlap", e.overlap_buses},
+                                                          {"min_ms", e.overlap_min_ms},
+                                                          {"met", judged.met}}
+                                         : nlohmann::json{{"device", e.device_name}, {"module", e.module}, {"met", judged.met}};
     if (!e.product_key.empty()) item["product_key"] = e.product_key;
     if (e.version) item["version"] = *e.version;
     if (e.step) item["step"] = *e.step;
@@ -82,6 +87,13 @@ nlohmann::json make_report(const SimState& state, Clock::time_point now) {
     if (!judged.met) item["detail"] = judged.detail;
     all_met = all_met && judged.met;
     expectations.push_back(std::move(item));
+  }
+  nlohmann::json overlap;  // null: no two flashes on different buses ran at once
+  if (const auto longest = longest_overlap(flash_spans(state.devices.all()))) {
+    const auto span = [](const FlashSpan& s) {
+      return nlohmann::json{{"device", s.label}, {"bus", s.bus}, {"start_ms", s.start_ms}, {"end_ms", s.end_ms}};
+    };
+    overlap = {{"ms", longest->ms}, {"flashes", {span(longest->first), span(longest->second)}}};
   }
   nlohmann::json violations = nlohmann::json::array();
   for (const auto& v : state.violations.kept()) {
@@ -95,6 +107,7 @@ nlohmann::json make_report(const SimState& state, Clock::time_point now) {
       {"violations", std::move(violations)},
       {"expectations", std::move(expectations)},
       {"expectations_met", all_met},
+      {"flash_overlap", std::move(overlap)},
       {"counters",
        {
            {"messages", c.messages},

@@ -19,6 +19,7 @@
 #include "transports/atomic_file.hpp"
 #include "tools/cloudsim/commands.hpp"
 #include "tools/cloudsim/devices_file.hpp"
+#include "tools/cloudsim/flash_overlap.hpp"
 #include "tools/cloudsim/local_broker.hpp"
 #include "tools/cloudsim/locations.hpp"
 #include "tools/cloudsim/otagwd_config.hpp"
@@ -264,6 +265,17 @@ class RunSession {
     finish_report(rows, config_file, log_file);
   }
 
+  // With devices on two buses or more: did otagwd flash on two at once?
+  void say_overlap() {
+    const auto& devices = sim_->state().devices.all();
+    const bool buses = std::any_of(devices.begin(), devices.end(),
+                                   [&](const DeviceState& d) { return d.bus != devices.front().bus; });
+    if (!buses) return;
+    const auto longest = longest_overlap(flash_spans(devices));
+    say("flashes across buses: " + (longest ? "longest overlap " + overlap_text(*longest)
+                                            : std::string("none at the same time")));
+  }
+
   // otagwd --once exits 6 when a firmware job failed in a complete pass:
   // that is the truth a scenario expecting a failed job asks for, so 6 is
   // as good as 0 there (and still a failure where no job should fail).
@@ -290,6 +302,7 @@ class RunSession {
     say("");
     std::fputs(final_table(rows).c_str(), stdout);
     say("");
+    say_overlap();
     const auto judged = judge_expectations(sim_->state());
     std::size_t met = 0;
     for (const auto& result : judged) met += result.met ? 1 : 0;
@@ -297,12 +310,7 @@ class RunSession {
       say("expectations: " + std::to_string(met) + " of " + std::to_string(judged.size()) + " met");
       for (const auto& result : judged) {
         if (result.met) continue;
-        const auto& e = result.expectation;
-        std::string what = e.device_name + (e.module == kDefaultModule ? "" : "/" + e.module) + ":";
-        if (e.version) what += " version " + *e.version;
-        if (e.step) what += " step " + *e.step;
-        if (e.result) what += " result " + *e.result;
-        say("  NOT MET " + what + " -- " + result.detail);
+        say("  NOT MET " + expectation_text(result.expectation) + " -- " + result.detail);
       }
     }
     say("otagwd " +

@@ -51,6 +51,9 @@ struct GatewaySide {
   std::optional<std::string> version;  // the version otagwd reports while its plugin cannot tell
   std::optional<std::string> plugin;   // a key of Scenario::plugins
   std::optional<nlohmann::json> params;  // an object; string values may hold ${work}
+  // flash_seconds: how long the sim-mcu plugin's flash takes, written into
+  // params as flash_ms (the key sim-mcu reads), replacing any given there.
+  std::optional<std::int64_t> flash_ms;
 };
 
 struct ModuleSpec {
@@ -68,12 +71,19 @@ struct ModuleSpec {
   GatewaySide gateway_side;
 };
 
+// otagwd's bus of a sub-device without `bus:`.
+inline constexpr std::string_view kDefaultBus = "default";
+
 struct DeviceSpec {
   std::string product_key;
   std::string device_name;
   config::Secret device_secret;
   bool topology_present = false;  // the platform already has the gateway-device relation
   LoginMode login = LoginMode::accept;
+  // otagwd's `bus:` of every module entry of this device; "" = none given
+  // (otagwd's default bus). The platform never sees it: it is for the
+  // config, the table and the flash overlap (flash_overlap.hpp).
+  std::string bus;
   std::vector<ModuleSpec> modules;  // unique names; empty = no firmware for any module
   GatewaySide gateway_side;
 };
@@ -104,6 +114,8 @@ struct PluginSpec {
 };
 
 // One line of expect: what must be true at the end for exit status 0.
+// Either about a device module (device_name set), or that flashes on two
+// buses overlapped (overlap_buses set).
 struct Expectation {
   std::string device_name;
   std::string product_key;  // "" = any (the device name must then be unique)
@@ -111,7 +123,11 @@ struct Expectation {
   std::optional<std::string> version;  // the last version reported on inform
   std::optional<std::string> step;     // a progress step that was reported ("-3")
   std::optional<std::string> result;   // upgraded | current | failed | no_reply | offered | not_seen
+  std::vector<std::string> overlap_buses;  // flashes_overlap: two bus names; empty for a device expectation
+  std::int64_t overlap_min_ms = 0;         // min_seconds: the overlap must be longer than this (> 0 at least)
   int line = 0;                        // in the scenario, for messages
+
+  [[nodiscard]] bool is_overlap() const noexcept { return !overlap_buses.empty(); }
 };
 
 // Settings of the otagwd config the scenario writes (otagwd: in the scenario).

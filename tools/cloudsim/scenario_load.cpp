@@ -160,8 +160,11 @@ std::vector<ModuleSpec> parse_modules(const YAML::Node& node, const std::string&
       errors.error(module_path, line_of(item.first), "module name longer than 64 characters");
     }
     MapReader map(item.second, module_path, line_of(item.first), errors,
-                  {"query", "delay_ms", "firmware", "package", "alternate", "version", "plugin", "params"});
+                  {"query", "delay_ms", "firmware", "package", "alternate", "version", "plugin", "params",
+                   "flash_seconds", "bus"});
     if (!map.ok()) continue;
+    // otagwd's rule: all module entries of one device name the same bus.
+    if (map.has("bus")) map.error("bus", "a device's modules share its bus: give bus: to the device");
     if (auto query = map.choice("query", {"reply", "no_reply", "push"})) {
       module.query = *query == "reply" ? QueryMode::reply : *query == "push" ? QueryMode::push : QueryMode::no_reply;
     }
@@ -233,9 +236,10 @@ void parse_devices(const YAML::Node& node, Scenario& scenario, std::vector<Origi
     const std::string path = index_path("devices", i);
     MapReader map(node[i], path, line_of(node[i]), errors,
                   {"product_key", "device_name", "device_secret", "topology", "login", "modules", "version", "plugin",
-                   "params"});
+                   "params", "flash_seconds", "bus"});
     if (!map.ok()) continue;
     DeviceSpec device;
+    if (auto buses = detail::parse_buses(map, false); !buses.empty()) device.bus = std::move(buses.front());
     auto pk = identifier(map, "product_key", kProductKeyMax);
     auto dn = identifier(map, "device_name", kDeviceNameMax);
     auto s = secret(map, "device_secret");
@@ -259,7 +263,7 @@ void parse_generate(const YAML::Node& node, Scenario& scenario, std::vector<Orig
     const std::string path = index_path("generate", i);
     MapReader map(node[i], path, line_of(node[i]), errors,
                   {"count", "start", "product_key", "name_format", "secret_format", "topology", "login", "modules",
-                   "version", "plugin", "params"});
+                   "version", "plugin", "params", "flash_seconds", "bus"});
     if (!map.ok()) continue;
     const auto before = errors.count();
     DeviceSpec pattern;
@@ -276,10 +280,13 @@ void parse_generate(const YAML::Node& node, Scenario& scenario, std::vector<Orig
       if (!(secret_format = NameFormat::parse(*text, why))) map.error("secret_format", why);
     }
     parse_behaviour(map, scenario, pattern, errors);
+    // One bus, or a list the devices take in turn (count 8 on [a, b]: a b a b ...).
+    const auto buses = detail::parse_buses(map, true);
     if (errors.count() != before || !count || !pk) continue;
     pattern.product_key = std::move(*pk);
     for (std::int64_t n = start; n < start + *count; ++n) {
       DeviceSpec device = pattern;
+      if (!buses.empty()) device.bus = buses[static_cast<std::size_t>(n - start) % buses.size()];
       device.device_name = name_format->format(n);
       device.device_secret = config::Secret(secret_format->format(n));
       const bool bad_name = device.device_name.size() > kDeviceNameMax ||

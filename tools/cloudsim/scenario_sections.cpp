@@ -2,8 +2,12 @@
 
 #include <cctype>
 #include <charconv>
+#include <cmath>
+#include <cstdio>
 #include <limits>
 #include <system_error>
+
+#include "config/identifiers.hpp"
 
 namespace otagw::cloudsim::detail {
 namespace {
@@ -143,7 +147,62 @@ void parse_plugin(const std::string& name, const YAML::Node& node, const std::st
   if (errors.count() == before) scenario.plugins.emplace(name, std::move(plugin));
 }
 
+// flash_seconds, min_seconds: a plain number of seconds in [0, max], decimals
+// allowed (1.5), to the millisecond.
+std::optional<std::int64_t> seconds_as_ms(const MapReader& map, std::string_view key, double max) {
+  if (!map.has(key)) return std::nullopt;
+  const YAML::Node node = map.value(key);
+  const std::string what = "a number of seconds (decimals allowed, e.g. 1.5)";
+  if (!node.IsScalar() || node.Tag() != "?") {
+    map.error(key, "expected " + what + ", got " + config::describe(node));
+    return std::nullopt;
+  }
+  const std::string& text = node.Scalar();
+  double value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || !std::isfinite(value)) {
+    map.error(key, "expected " + what + ", got " + config::describe(node));
+    return std::nullopt;
+  }
+  if (value < 0 || value > max) {
+    char bound[32];
+    std::snprintf(bound, sizeof(bound), "%g", max);
+    map.error(key, "must be between 0 and " + std::string(bound) + " seconds, got " + text);
+    return std::nullopt;
+  }
+  return static_cast<std::int64_t>(std::llround(value * 1000));
+}
+
 }  // namespace
+
+std::vector<std::string> parse_buses(const MapReader& map, bool list_ok) {
+  std::vector<std::string> buses;
+  if (!map.has("bus")) return buses;
+  const YAML::Node node = map.value("bus");
+  const auto add = [&](const YAML::Node& item) {
+    if (!item.IsScalar()) {
+      map.error("bus", std::string("expected a bus name") + (list_ok ? " or a list of them" : "") + ", got " +
+                           config::describe(item));
+      return false;
+    }
+    // otagwd's rule, in its words: the config written from the scenario must load.
+    if (auto why = config::detail::check_bus(item.Scalar())) {
+      map.error("bus", std::move(*why));
+      return false;
+    }
+    buses.push_back(item.Scalar());
+    return true;
+  };
+  if (list_ok && node.IsSequence()) {
+    if (node.size() == 0) map.error("bus", "expected at least one bus name");
+    for (const auto& item : node) {
+      if (!add(item)) return {};
+    }
+  } else if (!add(node)) {
+    return {};
+  }
+  return buses;
+}
 
 bool iequals(std::string_view a, std::string_view b) noexcept {
   if (a.size() != b.size()) return false;
@@ -164,6 +223,7 @@ std::optional<std::int64_t> required_integer(const MapReader& map, std::string_v
 
 void parse_gateway_side(const MapReader& map, GatewaySide& side, ScenarioErrors& errors) {
   if (map.has("version")) side.version = version_value(map, "version", true);
+  side.flash_ms = seconds_as_ms(map, "flash_seconds", static_cast<double>(kMaxSeconds));
   if (auto plugin = map.string("plugin")) side.plugin = std::move(*plugin);
   if (map.has("params")) {
     if (!map.value("params").IsMap() && !map.value("params").IsNull()) {
@@ -172,6 +232,9 @@ void parse_gateway_side(const MapReader& map, GatewaySide& side, ScenarioErrors&
                    config::yaml_to_json(map.value("params"), map.path("params"), map.line("params"), errors)) {
       side.params = params->is_null() ? nlohmann::json::object() : std::move(*params);
     }
+  }
+  if (map.has("flash_seconds") && side.params && side.params->contains("flash_ms")) {
+    map.error("flash_seconds", "give flash_seconds or params.flash_ms, not both (flash_seconds becomes params.flash_ms)");
   }
 }
 
@@ -237,6 +300,44 @@ void check_plugin_reference(const MapReader& map, const Scenario& scenario, cons
   }
 }
 
+namespace {
+
+// {flashes_overlap: [bus-a, bus-b], min_seconds: 0.5}: two buses of the
+// scenario's devices, and nothing about a device.
+void parse_overlap_expectation(const MapReader& map, Scenario& scenario, ScenarioErrors& errors) {
+  const auto before = errors.count();
+  Expectation expectation;
+  expectation.line = map.map_line();
+  for (const auto key : {"device", "product_key", "module", "version", "step", "result"}) {
+    if (map.has(key)) map.error(key, "an expectation with flashes_overlap is about buses: no device keys");
+  }
+  const YAML::Node buses = map.value("flashes_overlap");
+  if (!map.has("flashes_overlap")) {
+    map.missing("flashes_overlap", "min_seconds goes with flashes_overlap");
+  } else if (!buses.IsSequence() || buses.size() != 2 || !buses[0].IsScalar() || !buses[1].IsScalar()) {
+    map.error("flashes_overlap", "expected a list of two bus names, got " + config::describe(buses));
+  } else if (buses[0].Scalar() == buses[1].Scalar()) {
+    map.error("flashes_overlap", "two different buses (one bus never flashes two devices at once)");
+  } else {
+    for (const auto& bus : buses) {
+      const std::string& name = bus.Scalar();
+      bool used = false;
+      for (const auto& device : scenario.devices) {
+        used = used || (device.bus.empty() ? std::string_view(kDefaultBus) : std::string_view(device.bus)) == name;
+      }
+      if (!used) {
+        map.error("flashes_overlap", "no device on bus '" + name + "' (devices without bus: are on '" +
+                                         std::string(kDefaultBus) + "')");
+      }
+      expectation.overlap_buses.push_back(name);
+    }
+  }
+  if (auto min = seconds_as_ms(map, "min_seconds", static_cast<double>(kMaxSeconds))) expectation.overlap_min_ms = *min;
+  if (errors.count() == before) scenario.expect.push_back(std::move(expectation));
+}
+
+}  // namespace
+
 void parse_expect(const YAML::Node& node, Scenario& scenario, ScenarioErrors& errors) {
   if (node.IsNull()) return;
   if (!node.IsSequence()) {
@@ -246,8 +347,12 @@ void parse_expect(const YAML::Node& node, Scenario& scenario, ScenarioErrors& er
   for (std::size_t i = 0; i < node.size(); ++i) {
     const std::string path = index_path("expect", i);
     MapReader map(node[i], path, line_of(node[i]), errors,
-                  {"device", "product_key", "module", "version", "step", "result"});
+                  {"device", "product_key", "module", "version", "step", "result", "flashes_overlap", "min_seconds"});
     if (!map.ok()) continue;
+    if (map.has("flashes_overlap") || map.has("min_seconds")) {
+      parse_overlap_expectation(map, scenario, errors);
+      continue;
+    }
     const auto before = errors.count();
     Expectation expectation;
     expectation.line = line_of(node[i]);

@@ -42,7 +42,12 @@ class ScenarioErrors final : public config::ErrorSink {
 [[nodiscard]] std::optional<std::int64_t> required_integer(const MapReader& map, std::string_view key,
                                                            std::int64_t min, std::int64_t max);
 
-// version / plugin / params of a device, a generate entry or a module (the
+// `bus:` of a device (one name) or of a generate entry (`list_ok`: one name
+// or a list the devices take in turn), each checked with otagwd's rule. Empty
+// when absent or invalid (reported).
+[[nodiscard]] std::vector<std::string> parse_buses(const MapReader& map, bool list_ok);
+
+// version / plugin / params / flash_seconds of a device, a generate entry or a module (the
 // keys must be among the MapReader's known keys).
 void parse_gateway_side(const MapReader& map, GatewaySide& side, ScenarioErrors& errors);
 

@@ -2,10 +2,12 @@
 # make demo: the main job on one machine. otagw-cloudsim starts mosquitto
 # (checking the platform's HMAC sign-in with our auth plugin), plays the IoT
 # platform and its firmware server, and runs `otagwd --once` with the config
-# it writes from config/examples/demo-scenario.yaml: six sub-devices updated
-# by query and by push, a corrupted package refused, one already current, a
-# download that drops and resumes. Progress bars on a terminal, plain lines
-# otherwise; the final table; exit 0 when every outcome matches the scenario.
+# it writes from config/examples/demo-scenario.yaml: six sub-devices on two
+# serial buses updated by query and by push, a corrupted package refused, one
+# already current, a download that drops and resumes, flashes on both buses at
+# once. Progress bars on a terminal, plain lines otherwise; the final table and
+# the longest overlap of flashes across buses; exit 0 when every outcome
+# matches the scenario.
 # Everything runs on loopback, in a temporary directory, and is stopped at the
 # end (otagw-cloudsim run does both).
 #

@@ -26,7 +26,7 @@ std::vector<std::string> table_cells(const DeviceRow& row, const TableOptions& o
   cells[column::device] = printable(row.label());
   cells[column::module] = module_phrase(row);
   cells[column::version] = printable(row.version.empty() ? "-" : row.version);
-  cells[column::state] = printable(row.state.empty() ? "?" : row.state);
+  cells[column::state] = printable(row.state_text());
   cells[column::progress] = progress_phrase(row);
   cells[column::last_check] = format_recent(row.last_check, options.zone, options.now);
   cells[column::last_result] = result_phrase(row);

@@ -65,6 +65,7 @@ DeviceRow parse_device(const json& row) {
   device.progress = optional_percent(row, "progress");
   device.flash_progress = optional_percent(row, "flash_progress");
   device.target_version = optional_text(row, "target_version");
+  device.waiting_for = optional_text(row, "waiting_for");
   device.last_check = optional_text(row, "last_check");
   device.last_result = optional_text(row, "last_result");
   device.error = optional_text(row, "error");

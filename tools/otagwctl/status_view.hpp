@@ -22,6 +22,7 @@ struct DeviceRow {
   std::optional<int> progress;        // download percent
   std::optional<int> flash_progress;  // the plugin's last `progress N`
   std::optional<std::string> target_version;
+  std::optional<std::string> waiting_for;  // while waiting: "bus can0", "flash window", ...
   std::optional<std::string> last_check;  // ISO 8601 UTC, as the daemon sends it
   std::optional<std::string> last_result;
   std::optional<std::string> error;
@@ -32,6 +33,11 @@ struct DeviceRow {
   }
   // A firmware job is under way (from the download to the report).
   [[nodiscard]] bool job_in_flight() const;
+  // The state as a person reads it: "waiting for flash window", else the state.
+  [[nodiscard]] std::string state_text() const {
+    if (state == "waiting" && waiting_for) return "waiting for " + *waiting_for;
+    return state.empty() ? "?" : state;
+  }
 };
 
 struct ConnectionView {

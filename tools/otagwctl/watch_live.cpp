@@ -33,7 +33,7 @@ std::string job_middle(const DeviceRow& row, std::size_t bar_width) {
     kind = row.state == "verifying" ? "verify" : "download";
     percent = row.progress;
   }
-  if (!percent) return pad(printable(row.state), kKindWidth + bar_width + kPercentWidth);
+  if (!percent) return pad(printable(row.state_text()), kKindWidth + bar_width + kPercentWidth);
   return pad(kind, kKindWidth) + progress_bar(*percent, bar_width) +
          pad_left(std::to_string(*percent) + "%", kPercentWidth);
 }

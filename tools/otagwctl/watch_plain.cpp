@@ -27,7 +27,7 @@ std::string describe(const DeviceRow& row) {
     text = "idle at " + printable(row.version.empty() ? "?" : row.version);
     if (row.last_result || row.error) text += ", last result " + result_phrase(row);
   } else {
-    text = printable(row.state.empty() ? "?" : row.state);
+    text = printable(row.state_text());
     if (row.target_version) text += " " + printable(*row.target_version);
     // In steps of 10 %: a log line per step, not per event.
     if (percent) text += ": " + std::to_string(*percent / 10 * 10) + "%";
