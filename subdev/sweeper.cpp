@@ -706,10 +706,11 @@ asio::awaitable<void> Sweeper::run_forever() {
     const PassReport report = co_await run_pass(std::chrono::duration_cast<std::chrono::milliseconds>(kForever));
     if (stopping_) break;
     spdlog::info("sweep done in {:.3f} s: {} visited, {} up to date, {} offer(s), {} installed, {} job(s) failed, {} "
-                 "without reply, {} failed, {} not logged in, {} skipped",
+                 "without reply, {} failed, {} not logged in, {} skipped; {} job(s) started, {} device(s) busy with "
+                 "a job, {} job(s) in flight",
                  std::chrono::duration<double>(report.elapsed).count(), report.visited, report.up_to_date,
                  report.offers, report.installed, report.jobs_failed, report.no_reply, report.failed,
-                 report.not_logged_in, report.skipped);
+                 report.not_logged_in, report.skipped, report.jobs_started, report.busy, jobs_ ? jobs_->jobs() : 0);
     if (status_ != nullptr) status_->set_next_pass(FleetStatus::now_ms() + options_.sweep_interval.count());
     co_await wait_for_next_pass();
   }
