@@ -80,6 +80,10 @@ std::string DeviceStateStore::serialise() const {
 }
 
 asio::awaitable<std::error_code> DeviceStateStore::async_save(asio::any_io_executor blocking_pool) {
+  if (!saving_) saving_ = std::make_unique<transports::AsyncSemaphore>(co_await asio::this_coro::executor, 1);
+  const transports::AsyncSemaphore::Permit turn = co_await saving_->acquire();
+  // The state as it is now, after any save that went before: what this
+  // caller changed is in it.
   dirty_ = false;
   std::string contents = serialise();
   // A named function object: g++ 12 double-frees a capturing lambda that is

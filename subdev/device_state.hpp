@@ -4,10 +4,12 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <string>
 #include <system_error>
 
 #include "transports/asio.hpp"
+#include "transports/async_semaphore.hpp"
 
 namespace otagw::subdev {
 
@@ -51,6 +53,10 @@ class DeviceStateStore {
   std::filesystem::path file_;
   std::map<std::string, DeviceState> devices_;
   bool dirty_ = false;
+  // One save at a time: jobs in parallel end (and save) at the same moment,
+  // and two writers of the one temp file would race. Made on the first save
+  // (on the loop's executor).
+  std::unique_ptr<transports::AsyncSemaphore> saving_;
 };
 
 }  // namespace otagw::subdev

@@ -207,9 +207,10 @@ void FirmwareJobs::drop_withdrawn(const Subdevice& device, const ModuleSpec& mod
   journal_.remove(device.key());
 }
 
-asio::awaitable<bool> FirmwareJobs::start(SubdevicePtr device, const ModuleSpec& module, FirmwareOffer offer,
-                                          std::string current_version) {
-  if (stopping_ || has_job(device->key())) co_return false;
+asio::awaitable<std::shared_ptr<FirmwareJobs::Job>> FirmwareJobs::plan(SubdevicePtr device, const ModuleSpec& module,
+                                                                      FirmwareOffer offer,
+                                                                      std::string current_version) {
+  if (stopping_ || has_job(device->key())) co_return nullptr;
   const OnlineGate gate = hooks_.gate_for ? hooks_.gate_for(device->key()) : OnlineGate{};
   // An offer this gateway refuses is no job and does not count below.
   JobPlan plan = plan_job(*device, module, offer, std::move(current_version),
@@ -219,7 +220,7 @@ asio::awaitable<bool> FirmwareJobs::start(SubdevicePtr device, const ModuleSpec&
                      device->display_name(), offer.version, log_text(plan.why));
     ProgressReporter progress(session_, rpc_, device->product_key, device->device_name, module.name, &gate, status_);
     co_await progress.failed(plan.step, plan.why);
-    co_return false;
+    co_return nullptr;
   }
   const std::string& target = plan.record->target_version;
   if (const auto* known = state_.find(device->key()); known != nullptr) {
@@ -232,7 +233,7 @@ asio::awaitable<bool> FirmwareJobs::start(SubdevicePtr device, const ModuleSpec&
       device_log::warn(device->display_name(), target, "sub-device {}: {}", device->display_name(), why);
       ProgressReporter progress(session_, rpc_, device->product_key, device->device_name, module.name, &gate, status_);
       co_await progress.failed(FailureStep::upgrade_failed, why);
-      co_return false;
+      co_return nullptr;
     }
   }
   auto job = std::make_shared<Job>();
@@ -242,6 +243,14 @@ asio::awaitable<bool> FirmwareJobs::start(SubdevicePtr device, const ModuleSpec&
   job->files = job->record.files;
   job->target = job->record.target_version;
   job->gate = gate;
+  co_return job;
+}
+
+asio::awaitable<bool> FirmwareJobs::start(SubdevicePtr device, const ModuleSpec& module, FirmwareOffer offer,
+                                          std::string current_version) {
+  std::shared_ptr<Job> job = co_await plan(device, module, std::move(offer), std::move(current_version));
+  if (!job) co_return false;
+  // The cloud is asked again through the sweep's channel, by device key.
   job->requery = [this, key = device->key(), name = module.name]() -> asio::awaitable<std::optional<FirmwareOffer>> {
     if (!hooks_.requery) co_return std::nullopt;
     co_return co_await hooks_.requery(key, name);
@@ -256,25 +265,13 @@ asio::awaitable<JobOutcome> FirmwareJobs::run(const Subdevice& device, const Mod
   const auto it = std::find_if(held->modules.begin(), held->modules.end(),
                                [&module](const ModuleSpec& m) { return m.name == module.name; });
   if (it == held->modules.end()) co_return JobOutcome::failed;
-  Requery saved = hooks_.requery ? nullptr : std::move(requery);
-  if (saved) {
-    hooks_.requery = [saved](std::string, std::string) -> asio::awaitable<std::optional<FirmwareOffer>> {
-      co_return co_await saved();
-    };
-  }
+  std::shared_ptr<Job> job = co_await plan(held, *it, std::move(offer), std::move(current_version));
+  if (!job) co_return JobOutcome::failed;
+  job->requery = std::move(requery);
   transports::AsyncSlot<JobOutcome> ended(loop_);
-  auto previous_ended = hooks_.ended;
-  hooks_.ended = [&ended, key = held->key(), previous_ended](const std::string& device_key, JobOutcome outcome,
-                                                             bool resumed) {
-    if (device_key == key) ended.deliver(outcome);
-    if (previous_ended) previous_ended(device_key, outcome, resumed);
-  };
-  const bool started = co_await start(held, *it, std::move(offer), std::move(current_version));
-  std::optional<JobOutcome> outcome;
-  if (started) outcome = co_await ended.wait_for(std::chrono::hours(24 * 365));
-  hooks_.ended = std::move(previous_ended);
-  if (saved) hooks_.requery = nullptr;
-  co_return started ? outcome.value_or(JobOutcome::interrupted) : JobOutcome::failed;
+  spawn_job(std::move(job), [&ended](JobOutcome outcome) { ended.deliver(outcome); });
+  const std::optional<JobOutcome> outcome = co_await ended.wait_for(std::chrono::hours(24 * 365));
+  co_return outcome.value_or(JobOutcome::interrupted);
 }
 
 void FirmwareJobs::resume_interrupted(const std::vector<SubdevicePtr>& devices) {

@@ -157,6 +157,9 @@ class FirmwareJobs {
  private:
   struct Job;
 
+  // The offer as a job, or nullptr when refused (its failure step reported).
+  asio::awaitable<std::shared_ptr<Job>> plan(SubdevicePtr device, const ModuleSpec& module, FirmwareOffer offer,
+                                             std::string current_version);
   // The job, top to bottom; its outcome is recorded by spawn_job.
   asio::awaitable<JobOutcome> run_job(Job& job, ProgressReporter& progress);
   // Downloading: journal, room, fetch, verified. nullopt = go on to install.

@@ -424,6 +424,9 @@ asio::awaitable<PassReport> Sweeper::run_pass(std::chrono::milliseconds reconnec
         if (logged_out) spdlog::warn("logout of window failed: {}", logged_out.message());
       }
       online_.retain(staying);
+      // The window is over: a job of its devices that ends from now on
+      // logs its device out itself (leave_seat).
+      window_keys_.clear();
     }
     window_start = window_end;
   }
@@ -573,8 +576,10 @@ asio::awaitable<void> Sweeper::run_checks() {
     } else if (status_ != nullptr) {
       status_->set_device_activity(device->key(), DeviceActivity::idle);
     }
-    // Between windowed passes nothing stays online: the device goes again.
-    if (!was_member && windowed() && session_.state() == transports::MqttState::connected) {
+    // Between windowed passes nothing stays online but the devices of jobs
+    // in flight: the device goes again unless its visit started a job.
+    const bool job_runs = jobs_ && jobs_->holds_seat(device->key());
+    if (!was_member && !job_runs && windowed() && session_.state() == transports::MqttState::connected) {
       online_.remove(device.get());
       std::vector<const Subdevice*> one{device.get()};
       const std::error_code logged_out = co_await topology_.logout(std::move(one));
@@ -706,10 +711,11 @@ asio::awaitable<void> Sweeper::run_forever() {
     const PassReport report = co_await run_pass(std::chrono::duration_cast<std::chrono::milliseconds>(kForever));
     if (stopping_) break;
     spdlog::info("sweep done in {:.3f} s: {} visited, {} up to date, {} offer(s), {} installed, {} job(s) failed, {} "
-                 "without reply, {} failed, {} not logged in, {} skipped",
+                 "without reply, {} failed, {} not logged in, {} skipped; {} job(s) started, {} device(s) busy with "
+                 "a job, {} job(s) in flight",
                  std::chrono::duration<double>(report.elapsed).count(), report.visited, report.up_to_date,
                  report.offers, report.installed, report.jobs_failed, report.no_reply, report.failed,
-                 report.not_logged_in, report.skipped);
+                 report.not_logged_in, report.skipped, report.jobs_started, report.busy, jobs_ ? jobs_->jobs() : 0);
     if (status_ != nullptr) status_->set_next_pass(FleetStatus::now_ms() + options_.sweep_interval.count());
     co_await wait_for_next_pass();
   }

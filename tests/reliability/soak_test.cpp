@@ -154,7 +154,9 @@ TEST_CASE("200 service passes with a firmware job each: otagwd's open fds and RS
   CHECK(lines_in(target / "flashes") == installs);
   CHECK(lines_in(target / "flashes") == lines_in(target / "completed"));
   const auto informs = informs_of(device_in(report, "sub-0000"));
-  REQUIRE(informs.size() >= 2 * installs);
+  // (The report is taken before the daemon stops: the last job may end
+  // after it, its inform not in it.)
+  REQUIRE(informs.size() + 2 >= 2 * installs);
   CHECK(report.at("violations").empty());
 
   REQUIRE(fds_warm > 0);

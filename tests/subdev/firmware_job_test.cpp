@@ -443,3 +443,41 @@ TEST_CASE("SIGTERM during a flash lets the plugin finish and report", "[integrat
   CHECK(read(target / "VERSION") == "2.0.0\n");
   CHECK(daemon.stderr_text().find("waiting for the running flash") != std::string::npos);
 }
+
+TEST_CASE("more devices than ota.max_online with jobs: a job keeps its device online past its window, within the "
+          "limit",
+          "[integration][jobs]") {
+  otagw::test_support::TempDir files("otagw-fw");
+  FirmwareHost host(files.path());
+  const auto image = host.add("w.bin", 20000);
+  std::vector<SimDevice> devices;
+  for (int i = 0; i < 6; ++i) {
+    char name[16];
+    std::snprintf(name, sizeof name, "sub-%04d", i);
+    // Every device on its own bus: the jobs run side by side and outlive
+    // their windows (a flash takes a second, a window's visits much less).
+    SimDevice d = device(name, files.path() / name, by_query(firmware_yaml(host, image, "2.0.0")), "sleep_s: 1");
+    d.config_extra += ", bus: b" + std::to_string(i);
+    devices.push_back(std::move(d));
+  }
+  CloudFixture cloud(devices, recorder_options("allow_http: true, download_retry_s: 0, max_online: 3"));
+  REQUIRE(cloud.run_once() == 0);
+  INFO(cloud.daemon_log());
+  CHECK(cloud.daemon_log().find("6 job(s) installed, 0 job(s) failed") != std::string::npos);
+  const auto report = cloud.stop_sim_and_report();
+  // Never more sub-devices online than ota.max_online, jobs' devices included.
+  CHECK(report.at("counters").at("peak_online").get<int>() <= 3);
+  CHECK(report.at("counters").at("peak_online").get<int>() >= 2);
+  for (int i = 0; i < 6; ++i) {
+    char name[16];
+    std::snprintf(name, sizeof name, "sub-%04d", i);
+    INFO(name);
+    const auto& dev = device_in(report, name);
+    // The final inform reached the platform: the device was online for it.
+    CHECK(informs_of(dev).back() == "2.0.0");
+    CHECK(read(files.path() / name / "VERSION") == "2.0.0\n");
+    CHECK(dev.at("online") == false);  // logged out once its job ended
+  }
+  CHECK(report.at("violations").empty());
+  CHECK(check_one_channel_at_a_time(cloud.ota_subscription_events()).empty());
+}

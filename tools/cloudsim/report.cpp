@@ -117,6 +117,7 @@ nlohmann::json make_report(const SimState& state, Clock::time_point now) {
            {"logout_requests", c.logout_requests},
            {"throttled", c.throttled},
            {"gateway_disconnects", c.gateway_disconnects},
+           {"peak_online", c.peak_online},
            {"queries", c.queries},
            {"informs", c.informs},
            {"progress", c.progress},

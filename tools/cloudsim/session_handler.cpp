@@ -1,5 +1,7 @@
 #include "tools/cloudsim/session_handler.hpp"
 
+#include <algorithm>
+
 #include <spdlog/spdlog.h>
 
 #include "tools/cloudsim/device_list.hpp"
@@ -81,6 +83,9 @@ void handle_login(SimState& state, const Inbound& in, std::string_view payload, 
     ++device->logins;
     logged_in.emplace_back(device->product_key, device->device_name);
   }
+  std::uint64_t online_now = 0;
+  for (const auto& device : state.devices.all()) online_now += device.online ? 1 : 0;
+  state.counters.peak_online = std::max(state.counters.peak_online, online_now);
   spdlog::debug("login {}: {} devices online", request->id_json, logged_in.size());
   if (batch) return state.reply(in, request->id_json, codes::kSuccess, render_device_list(logged_in), "success");
   // The single form answers with the device itself, not a list.

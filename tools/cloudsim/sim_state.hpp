@@ -34,6 +34,7 @@ struct Counters {
   std::uint64_t replies = 0;            // *_reply messages published
   std::uint64_t unknown_topics = 0;
   std::uint64_t gateway_disconnects = 0;  // the gateway's MQTT connection ended (or the broker's)
+  std::uint64_t peak_online = 0;          // the most sub-devices online at once
 };
 
 // The message being handled.
