@@ -590,6 +590,22 @@ TEST_CASE("StagedImages counts a digest once, however many jobs hold it, until t
   test_support::run_with_timeout(io, staging_by_digest(&staged, dir.path()), 10s);
 }
 
+TEST_CASE("StagedImages: a resumed job's bytes on disk count at once, whatever the limit", "[unit][staging]") {
+  test_support::TempDir dir("otagw-staging");
+  asio::io_context io;
+  StagedImages staged(io.get_executor(), dir.path() / "cache", 1 << 20);
+  staged.claim_present({file("aa", 900'000)});
+  staged.claim_present({file("bb", 900'000)});  // over the limit: the bytes are there already
+  CHECK(staged.claimed_bytes() == 1'800'000);
+  staged.claim_present({file("aa", 900'000)});  // the same digest again counts once
+  CHECK(staged.claimed_bytes() == 1'800'000);
+  staged.release({file("aa", 900'000)});
+  staged.release({file("bb", 900'000)});
+  CHECK(staged.claimed_bytes() == 900'000);  // "aa" has a holder left
+  staged.release({file("aa", 900'000)});
+  CHECK(staged.claimed_bytes() == 0);
+}
+
 asio::awaitable<void> staging_never_fits(StagedImages* staged_of_test) {
   StagedImages& staged = *staged_of_test;
   ClaimResult held, huge, two_files;
