@@ -12,8 +12,15 @@ OnlineSet::OnlineSet(transports::MqttSession& session, Topology& topology, Devic
       logging_in_(session.executor(), 1) {}
 
 void OnlineSet::assign(std::vector<const Subdevice*> members) {
+  // Members that stay are as online as they were until the next login: a
+  // job's device carried into the next window must still be logged out
+  // when its job ends, even before that window's login.
+  std::set<const Subdevice*> still;
+  for (const Subdevice* device : members) {
+    if (online_.count(device) > 0) still.insert(device);
+  }
   members_ = std::move(members);
-  online_.clear();
+  online_ = std::move(still);
   logged_in_on_ = 0;
 }
 
@@ -67,6 +74,17 @@ void OnlineSet::retain(const std::vector<const Subdevice*>& keep) {
   }
   members_ = std::move(members);
   online_ = std::move(online);
+}
+
+asio::awaitable<void> OnlineSet::release(const Subdevice* device) {
+  const transports::AsyncSemaphore::Permit turn = co_await logging_in_.acquire();
+  if (!contains(device)) co_return;
+  if (online(device) && session_.state() == transports::MqttState::connected) {
+    std::vector<const Subdevice*> one{device};  // (named: g++ 12 and braced lists across co_await)
+    const std::error_code logged_out = co_await topology_.logout(std::move(one));
+    if (logged_out) spdlog::warn("logout of {} failed: {}", device->display_name(), logged_out.message());
+  }
+  remove(device);
 }
 
 bool OnlineSet::remove(const Subdevice* device) {

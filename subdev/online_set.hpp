@@ -43,6 +43,11 @@ class OnlineSet {
   // the devices whose jobs run on stay online).
   void retain(const std::vector<const Subdevice*>& keep);
 
+  // A job's device leaves the set: logged out first when it is online, so
+  // the platform never counts it beside the logins of the next window. One
+  // at a time with logins.
+  asio::awaitable<void> release(const Subdevice* device);
+
   // Takes `device` out of the set; true when it was online.
   bool remove(const Subdevice* device);
 

@@ -667,16 +667,8 @@ asio::awaitable<void> Sweeper::leave_seat(const std::string& device_key) {
   if (!windowed() || window_keys_.count(device_key) > 0) co_return;
   const SubdevicePtr device = registry_->find_key(device_key);
   if (!device || !online_.contains(device.get())) co_return;
-  const bool was_online = online_.remove(device.get());
+  co_await online_.release(device.get());
   work_.notify_all();
-  if (was_online && session_.state() == transports::MqttState::connected) {
-    std::vector<const Subdevice*> one{device.get()};
-    const std::error_code logged_out = co_await topology_.logout(std::move(one));
-    if (logged_out) {
-      device_log::warn(device->display_name(), "", "logout of {} failed: {}", device->display_name(),
-                       logged_out.message());
-    }
-  }
 }
 
 asio::awaitable<void> Sweeper::finish_jobs() {
