@@ -14,6 +14,14 @@
 #include "transports/log_text.hpp"
 
 namespace otagw::subdev {
+namespace {
+
+DownloadOptions download_options(const FirmwareJobsOptions& options) {
+  return {options.allow_http,      options.download_ca_file,  options.allowed_download_hosts,
+          options.max_image_bytes, options.low_speed_timeout, options.download_retry_budget};
+}
+
+}  // namespace
 
 // One job in flight. It holds its device as it was when the job started (a
 // reload may replace the registry's object meanwhile) and a copy of its
@@ -48,8 +56,7 @@ FirmwareJobs::FirmwareJobs(asio::any_io_executor loop, asio::any_io_executor blo
       plugin_runs_((options_.runtime_dir.empty() ? options_.state_dir : options_.runtime_dir) / "plugin-runs"),
       staged_(loop, options_.state_dir / "cache", options_.max_staging_bytes),
       fetcher_(loop, blocking_pool, journal_, staged_, std::max<std::size_t>(1, options_.max_parallel_downloads),
-               DownloadOptions{options_.allow_http, options_.download_ca_file, options_.allowed_download_hosts,
-                               options_.max_image_bytes, options_.low_speed_timeout, options_.download_retry_budget}),
+               download_options(options_)),
       installer_(loop, blocking_pool, session, rpc, state, journal_, staged_),
       scheduler_(loop, clock_) {
   scheduler_.set_require_synced_clock(options_.require_synced_clock);
@@ -96,9 +103,7 @@ void FirmwareJobs::set_download_options(const FirmwareJobsOptions& options) {
   options_.max_staging_bytes = options.max_staging_bytes;
   options_.flash_windows = options.flash_windows;
   options_.require_synced_clock = options.require_synced_clock;
-  fetcher_.set_options(DownloadOptions{options_.allow_http, options_.download_ca_file,
-                                       options_.allowed_download_hosts, options_.max_image_bytes,
-                                       options_.low_speed_timeout, options_.download_retry_budget});
+  fetcher_.set_options(download_options(options_));
   fetcher_.set_download_slots(std::max<std::size_t>(1, options_.max_parallel_downloads));
   staged_.set_max_bytes(options_.max_staging_bytes);
   scheduler_.set_require_synced_clock(options_.require_synced_clock);

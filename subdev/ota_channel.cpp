@@ -33,23 +33,7 @@ OtaChannel::OtaChannel(transports::MqttSession& session, CloudRpc& rpc, PublishP
 asio::awaitable<VisitResult> OtaChannel::visit(SubdevicePtr held) {
   const Subdevice& device = *held;
   VisitResult result;
-  const std::vector<std::string> channel_topics = {
-      topics::ota_upgrade(device.product_key, device.device_name),
-      topics::reply(topics::firmware_get(device.product_key, device.device_name))};
-
-  // MQTT keeps order on one connection: the broker has the subscription in
-  // place before it sees the query, so the reply cannot miss it. Waiting for
-  // the SUBACK (or, at the end, the UNSUBACK) would only add a round trip per
-  // device. A refused subscription ends the wait for the reply at once.
-  const auto visit_number = ++visit_number_;
-  subscribe_error_.clear();
-  session_.async_subscribe(channel_topics, 1, [this, visit_number](std::error_code ec) {
-    if (!ec || visit_number != visit_number_) return;
-    subscribe_error_ = ec;
-    wake();
-  });
-  active_ = &device;
-  pushed_.clear();
+  open_channel(device);
 
   for (const ModuleSpec& module : device.modules) {
     ModuleVisit visit;
@@ -108,17 +92,42 @@ asio::awaitable<VisitResult> OtaChannel::visit(SubdevicePtr held) {
     result.modules.push_back(std::move(visit));
   }
 
+  close_channel(device);
+  co_return result;
+}
+
+std::vector<std::string> OtaChannel::channel_topics(const Subdevice& device) {
+  return {topics::ota_upgrade(device.product_key, device.device_name),
+          topics::reply(topics::firmware_get(device.product_key, device.device_name))};
+}
+
+void OtaChannel::open_channel(const Subdevice& device) {
+  // MQTT keeps order on one connection: the broker has the subscription in
+  // place before it sees the query, so the reply cannot miss it. Waiting for
+  // the SUBACK (or, at the end, the UNSUBACK) would only add a round trip per
+  // device. A refused subscription ends the wait for the reply at once.
+  const auto visit_number = ++visit_number_;
+  subscribe_error_.clear();
+  session_.async_subscribe(channel_topics(device), 1, [this, visit_number](std::error_code ec) {
+    if (!ec || visit_number != visit_number_) return;
+    subscribe_error_ = ec;
+    wake();
+  });
+  active_ = &device;
+  pushed_.clear();
+}
+
+void OtaChannel::close_channel(const Subdevice& device) {
   active_ = nullptr;
   waiting_ = nullptr;
   pushed_.clear();
   // Free the channel before the next device takes it. After a lost session
   // the broker has dropped the subscriptions already.
   if (session_.state() == transports::MqttState::connected) {
-    session_.async_unsubscribe(channel_topics, [key = device.key()](std::error_code ec) {
+    session_.async_unsubscribe(channel_topics(device), [key = device.key()](std::error_code ec) {
       if (ec) device_log::debug(display_name_of_key(key), "", "sub-device {}: unsubscribe: {}", key, ec.message());
     });
   }
-  co_return result;
 }
 
 // The plugin's answer if it can tell, else the last installed version, else
@@ -190,27 +199,9 @@ asio::awaitable<Expected<OtaChannel::Answer>> OtaChannel::query(const Subdevice&
 
 asio::awaitable<Expected<std::optional<FirmwareOffer>>> OtaChannel::requery(const Subdevice& device,
                                                                              const ModuleSpec& module) {
-  const std::vector<std::string> channel_topics = {
-      topics::ota_upgrade(device.product_key, device.device_name),
-      topics::reply(topics::firmware_get(device.product_key, device.device_name))};
-  const auto visit_number = ++visit_number_;
-  subscribe_error_.clear();
-  session_.async_subscribe(channel_topics, 1, [this, visit_number](std::error_code ec) {
-    if (!ec || visit_number != visit_number_) return;
-    subscribe_error_ = ec;
-    wake();
-  });
-  active_ = &device;
-  pushed_.clear();
+  open_channel(device);
   auto answer = co_await query(device, module);
-  active_ = nullptr;
-  waiting_ = nullptr;
-  pushed_.clear();
-  if (session_.state() == transports::MqttState::connected) {
-    session_.async_unsubscribe(channel_topics, [key = device.key()](std::error_code ec) {
-      if (ec) device_log::debug(display_name_of_key(key), "", "sub-device {}: unsubscribe: {}", key, ec.message());
-    });
-  }
+  close_channel(device);
   if (!answer) co_return make_error(answer.error().code, device.key());
   if (subscribe_error_) co_return make_error(SubdevErrc::connection_lost, device.key());
   if (answer->outcome == QueryOutcome::offer) co_return std::move(answer->offer);

@@ -102,6 +102,11 @@ class OtaChannel {
     bool throttled = false;       // the platform answered 429: asked again once, at a slower pace
   };
 
+  static std::vector<std::string> channel_topics(const Subdevice& device);
+  // The device takes the channel: its OTA topics subscribed (not waited
+  // for), answers for it accepted. close_channel() frees it.
+  void open_channel(const Subdevice& device);
+  void close_channel(const Subdevice& device);
   asio::awaitable<std::error_code> report_version(const Subdevice& device, const ModuleSpec& module,
                                                   const std::string& version);
   asio::awaitable<Expected<Answer>> query(const Subdevice& device, const ModuleSpec& module);

@@ -671,22 +671,26 @@ asio::awaitable<void> Sweeper::leave_seat(const std::string& device_key) {
   work_.notify_all();
 }
 
+asio::awaitable<bool> Sweeper::serve_waiting_work() {
+  const bool connected = session_.state() == transports::MqttState::connected;
+  if (pending_reload_) {
+    co_await apply_reload(nullptr, 0, 0);
+  } else if (connected && !requeries_.empty()) {
+    co_await serve_requeries();
+  } else if (connected && !checks_.empty()) {
+    co_await run_checks();
+  } else {
+    co_return false;
+  }
+  co_return true;
+}
+
 asio::awaitable<void> Sweeper::finish_jobs() {
   if (!jobs_) co_return;
   while (!stopping_) {
     const bool connected = session_.state() == transports::MqttState::connected;
-    if (pending_reload_) {
-      co_await apply_reload(nullptr, 0, 0);
-      continue;
-    }
-    if (connected && !requeries_.empty()) {
-      co_await serve_requeries();
-      continue;
-    }
-    if (connected && !checks_.empty()) {
-      co_await run_checks();
-      continue;
-    }
+    const bool served = co_await serve_waiting_work();
+    if (served) continue;
     if (jobs_->scheduler().jobs_running() == 0 && checks_.empty() && requeries_.empty()) break;
     // After a reconnect the jobs' devices are logged in again for their reports.
     if (connected && !online_.empty() && !online_.current()) (void)co_await online_.ensure();
@@ -723,18 +727,8 @@ asio::awaitable<void> Sweeper::wait_for_next_pass() {
   auto wake_at = std::chrono::steady_clock::now();  // a login still due is tried at once
   while (!stopping_ && std::chrono::steady_clock::now() < due && !pass_requested_) {
     const bool connected = session_.state() == transports::MqttState::connected;
-    if (pending_reload_) {
-      co_await apply_reload(nullptr, 0, 0);
-      continue;
-    }
-    if (connected && !requeries_.empty()) {
-      co_await serve_requeries();
-      continue;
-    }
-    if (connected && !checks_.empty()) {
-      co_await run_checks();
-      continue;
-    }
+    const bool served = co_await serve_waiting_work();
+    if (served) continue;
     if (connected && !online_.empty() && !online_.current() && std::chrono::steady_clock::now() >= wake_at) {
       const bool logged_in = co_await online_.ensure();
       // Still connected and not logged in (a refused subscription): try

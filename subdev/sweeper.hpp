@@ -151,6 +151,9 @@ class Sweeper {
   };
 
   void make_jobs();
+  // Between passes: a pending reload, the jobs' questions, the checked
+  // devices (the first of these that waits). False when none waited.
+  asio::awaitable<bool> serve_waiting_work();
   // The jobs' questions, one by one through the channel (between visits).
   asio::awaitable<void> serve_requeries();
   asio::awaitable<std::optional<FirmwareOffer>> ask_for_job(std::string device_key, std::string module);
