@@ -19,10 +19,13 @@ std::optional<int> step_number(std::string_view step) {
 // One module's progress and informs in time order (each list already is).
 void add_module_spans(const DeviceState& device, const std::string& module, std::vector<FlashSpan>& out) {
   const std::string label = module == kDefaultModule ? device.device_name : device.device_name + "/" + module;
-  std::optional<std::int64_t> started;
+  // (A flag and a value, not std::optional: g++ 12 at -O2 takes the
+  // optional's value for maybe-uninitialized inside the lambda.)
+  bool flashing = false;
+  std::int64_t started = 0;
   const auto close = [&](std::int64_t t_ms) {
-    if (started) out.push_back({label, device.bus, *started, std::max(*started, t_ms)});
-    started.reset();
+    if (flashing) out.push_back({label, device.bus, started, std::max(started, t_ms)});
+    flashing = false;
   };
   std::size_t p = 0, i = 0;
   const auto& progress = device.progress;
@@ -36,11 +39,12 @@ void add_module_spans(const DeviceState& device, const std::string& module, std:
       const auto step = step_number(record.step);
       if (!step) continue;
       if (*step == 100) {
-        if (!started) started = record.t_ms;
+        if (!flashing) started = record.t_ms;
+        flashing = true;
       } else if (*step < 0) {
         close(record.t_ms);
       } else {
-        started.reset();  // a new download: the last job never told how it ended
+        flashing = false;  // a new download: the last job never told how it ended
       }
     } else {
       const auto& record = informs[i++];
