@@ -343,9 +343,11 @@ asio::awaitable<JobOutcome> FirmwareJobs::run_job(Job& job, ProgressReporter& pr
   const Subdevice& device = *job.device;
   const std::string key = job.key();
   const auto& windows = windows_of(device);
+  bool waited = false;  // for a window or the bus: the image lay on disk meanwhile
   for (;;) {
     if (stopping_) co_return JobOutcome::interrupted;
     if (!scheduler_.window_open(windows)) {
+      waited = true;
       // Parked until the window opens: journaled as verified, no download
       // slot, no online seat; a restart finds it again.
       scheduler_.set_stage(key, JobScheduler::JobStage::waiting_for_window);
@@ -361,12 +363,23 @@ asio::awaitable<JobOutcome> FirmwareJobs::run_job(Job& job, ProgressReporter& pr
       if (!open) co_return JobOutcome::interrupted;
       if (hooks_.take_seat) co_await hooks_.take_seat(key);
     }
-    if (!scheduler_.bus_free(device.bus)) show_waiting(key, job.module.name, "bus " + device.bus);
+    if (!scheduler_.bus_free(device.bus)) {
+      waited = true;
+      show_waiting(key, job.module.name, "bus " + device.bus);
+    }
     transports::AsyncSemaphore::Permit turn = co_await scheduler_.take_bus(device.bus);
-    if (!turn) co_return JobOutcome::interrupted;
+    // A stop between the grant and this resumption: no flash starts after it.
+    if (!turn || stopping_) co_return JobOutcome::interrupted;
     // The window may have closed while the bus was busy: a flash starts
     // only inside one.
     if (!scheduler_.window_open(windows)) continue;
+    if (waited) {
+      // Bytes that waited on disk (hours, for a window) are hashed again
+      // right before the plugin, as kept ones are: another job sharing the
+      // same inode may have found them damaged meanwhile.
+      job.kept.clear();
+      for (const JobFile& file : job.files) job.kept.push_back(file.name);
+    }
     InstallTarget target{device, job.module, progress, &job.gate, runner_for(job.module)};
     co_return co_await installer_.install(std::move(job.record), target, std::move(job.kept));
   }

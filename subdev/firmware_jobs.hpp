@@ -151,6 +151,7 @@ class FirmwareJobs {
   // No new job starts; downloads stop (kept for resume); waits end with the
   // job journaled; a running flash is let finish.
   void stop();
+  [[nodiscard]] bool stopping() const noexcept { return stopping_; }
   // A job is past verification: flashing, or reporting its result.
   [[nodiscard]] bool flashing() const noexcept { return installer_.installing() > 0; }
 

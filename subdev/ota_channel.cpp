@@ -142,6 +142,9 @@ asio::awaitable<std::string> OtaChannel::version_to_report(const Subdevice& devi
   }
   std::optional<std::string> told;
   if (jobs_ != nullptr) told = co_await jobs_->plugin_version(device, module);
+  // A probe refused by the stop told nothing: the configured version is not
+  // kept for it, or the plugin would never be asked again.
+  if (jobs_ != nullptr && jobs_->stopping()) co_return told.value_or(module.configured_version);
   const std::string version = told.value_or(module.configured_version);
   state_.at(device.key()).installed_versions[module.name] = version;
   state_.mark_dirty();

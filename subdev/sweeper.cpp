@@ -104,6 +104,7 @@ void Sweeper::on_message(std::string_view topic, std::string_view payload) {
 void Sweeper::on_connection_lost() {
   rpc_.wake_all();
   channel_.wake();
+  work_.notify_all();
 }
 
 void Sweeper::on_connected() {
@@ -407,13 +408,24 @@ asio::awaitable<PassReport> Sweeper::run_pass(std::chrono::milliseconds reconnec
       }
       const VisitStep step = co_await visit_device(device, report);
       if (step == VisitStep::failed) co_return report;
-      if (step == VisitStep::abandoned) continue;
+      if (step == VisitStep::abandoned) {
+        // A publish may fail before the session has noticed its loss: the
+        // visit is not tried again on a connection that still says it is
+        // up until the session has had its moment to say otherwise.
+        if (session_.state() == transports::MqttState::connected) {
+          (void)co_await work_.wait_for(std::chrono::seconds(1));
+        }
+        continue;
+      }
       visited.insert(device->key());
       ++next;
       co_await save_state(false);
     }
     if (windowed_pass) {
       // The window goes offline, except devices whose jobs run on.
+      // The window is over: a job of its devices that ends or parks from
+      // now on logs its device out itself (leave_seat).
+      window_keys_.clear();
       std::vector<const Subdevice*> leaving;
       std::vector<const Subdevice*> staying;
       for (const Subdevice* device : online_.online_members()) {
@@ -424,9 +436,6 @@ asio::awaitable<PassReport> Sweeper::run_pass(std::chrono::milliseconds reconnec
         if (logged_out) spdlog::warn("logout of window failed: {}", logged_out.message());
       }
       online_.retain(staying);
-      // The window is over: a job of its devices that ends from now on
-      // logs its device out itself (leave_seat).
-      window_keys_.clear();
     }
     window_start = window_end;
   }
@@ -448,7 +457,9 @@ std::size_t Sweeper::request_check(const std::string& device_key) {
   const auto it = std::find(checks_.begin(), checks_.end(), device_key);
   if (it != checks_.end()) return static_cast<std::size_t>(it - checks_.begin()) + 1;
   checks_.push_back(device_key);
-  if (status_ != nullptr) status_->set_device_activity(device_key, DeviceActivity::queued);
+  // A device whose job runs shows its job, not the queue.
+  const bool job_runs = jobs_ && jobs_->has_job(device_key);
+  if (status_ != nullptr && !job_runs) status_->set_device_activity(device_key, DeviceActivity::queued);
   if (interval_timer_) interval_timer_->cancel();
   return checks_.size();
 }
@@ -544,7 +555,6 @@ asio::awaitable<void> Sweeper::run_checks() {
     const SubdevicePtr device = registry_->find_key(checks_.front());
     if (!device || (jobs_ && jobs_->has_job(device->key()))) {  // its job shows what it does
       checks_.pop_front();
-      if (device && status_ != nullptr) status_->set_device_activity(device->key(), DeviceActivity::idle);
       continue;
     }
     const bool was_member = online_.contains(device.get());
@@ -609,6 +619,10 @@ asio::awaitable<std::optional<FirmwareOffer>> Sweeper::ask_for_job(std::string d
 
 asio::awaitable<void> Sweeper::serve_requeries() {
   while (!requeries_.empty() && !stopping_ && session_.state() == transports::MqttState::connected) {
+    // After a reconnect the platform holds the devices offline: a query for
+    // one would go unanswered and read as a withdrawn offer.
+    const bool logged_in = co_await online_.ensure();
+    if (!logged_in) co_return;  // asked again once the set is logged in
     Requery next = std::move(requeries_.front());
     requeries_.pop_front();
     // By key: the job may hold a device object a reload has replaced since.
