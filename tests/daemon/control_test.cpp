@@ -523,6 +523,8 @@ TEST_CASE("a peer that is not root, the service user or in control.group is refu
   ::chmod(cloud.control_socket().c_str(), 0666);  // the socket's mode is not what keeps them out
   int out[2];
   REQUIRE(::pipe(out) == 0);
+  // Built before the fork: the child of a threaded process may not allocate.
+  const std::string socket_path = cloud.control_socket().string();
   const pid_t child = ::fork();
   REQUIRE(child >= 0);
   if (child == 0) {
@@ -532,7 +534,7 @@ TEST_CASE("a peer that is not root, the service user or in control.group is refu
     const int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
     sockaddr_un address{};
     address.sun_family = AF_UNIX;
-    std::strncpy(address.sun_path, cloud.control_socket().c_str(), sizeof(address.sun_path) - 1);
+    std::strncpy(address.sun_path, socket_path.c_str(), sizeof(address.sun_path) - 1);
     if (::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0) ::_exit(3);
     const char request[] = "{\"v\":1,\"cmd\":\"status\"}\n";
     (void)!::write(fd, request, sizeof request - 1);

@@ -145,7 +145,16 @@ struct Rig {
       case Point::after_last:
         return wait_until([&c] { return has_event(c, "-/ota/device/upgrade/a1SubProd1/sub-0003"); }, 30s, 2ms);
       case Point::between_passes:
-        return daemon != nullptr && daemon->wait_for_stderr("sweep done", 40s);
+        // The pass is done and so are its jobs (they end after their visits).
+        return daemon != nullptr && daemon->wait_for_stderr("sweep done", 40s) &&
+               wait_until([this] {
+                 const std::string log = daemon->stderr_text();
+                 std::size_t ended = 0;
+                 for (auto at = log.find(": now at 2.0.0"); at != std::string::npos; at = log.find(": now at 2.0.0", at + 1)) {
+                   ++ended;
+                 }
+                 return ended >= kOffered.size();
+               }, 40s);
     }
     return false;
   }

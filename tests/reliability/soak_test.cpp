@@ -161,7 +161,8 @@ TEST_CASE("200 service passes with a firmware job each: otagwd's open fds and RS
 
   REQUIRE(fds_warm > 0);
   REQUIRE(rss_warm > 0);
-  CHECK(fds_end >= fds_warm - kFdTolerance);
+  // A leak grows; fewer fds at the end only means a job (its plugin's pipes,
+  // its download) ran at the first sample and not at the last.
   CHECK(fds_end <= fds_warm + kFdTolerance);
   CHECK(rss_end - rss_warm < kRssToleranceKiB);
 }
