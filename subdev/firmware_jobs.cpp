@@ -516,10 +516,6 @@ void FirmwareJobs::record_outcome(const Job& job, JobOutcome outcome) {
   }
 }
 
-asio::awaitable<void> FirmwareJobs::wait_for_jobs() {
-  while (scheduler_.jobs_running() > 0 && !stopping_) co_await scheduler_.wait_for_change();
-}
-
 void FirmwareJobs::stop() {
   stopping_ = true;
   fetcher_.stop();

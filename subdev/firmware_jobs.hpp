@@ -127,8 +127,6 @@ class FirmwareJobs {
   [[nodiscard]] std::size_t jobs() const noexcept { return scheduler_.jobs(); }
   // A job runs for the device and keeps it online (not parked for a window).
   [[nodiscard]] bool holds_seat(const std::string& device_key) const { return scheduler_.running(device_key); }
-  // Until every job has ended or waits for its flash window (--once).
-  asio::awaitable<void> wait_for_jobs();
   [[nodiscard]] std::vector<std::string> jobs_waiting_for_window() const { return scheduler_.jobs_waiting_for_window(); }
 
   // Jobs ended since start, by outcome.

@@ -64,8 +64,6 @@ class ImageFetcher {
 
   void set_options(DownloadOptions options) { options_ = std::move(options); }
   void set_download_slots(std::size_t slots) { slots_.set_units(slots); }
-  [[nodiscard]] const DownloadOptions& options() const noexcept { return options_; }
-  [[nodiscard]] std::size_t downloads_running() const noexcept { return slots_.in_use(); }
 
   // Downloads stop (their bytes stay for a resume); waits end.
   void stop();

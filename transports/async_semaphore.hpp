@@ -3,7 +3,6 @@
 // bus (one unit: one plugin call at a time), the download slots. A waiter is
 // either granted a unit or, after cancel_all(), refused; never starved by a
 // later arrival. Loop thread only.
-#include <chrono>
 #include <cstddef>
 #include <list>
 #include <utility>
