@@ -16,12 +16,14 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "tests/support/run_with_timeout.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "tests/support/test_ca.hpp"
 #include "tools/cloudsim/firmware_server/firmware_server.hpp"
+#include "transports/curl/staging_writer.hpp"
 #include "transports/digest.hpp"
 #include "config/host_pattern.hpp"
 #include "transports/download_error.hpp"
@@ -682,26 +684,71 @@ TEST_CASE("download: at most 5 redirects", "[integration][download]") {
 
 // ---- cancellation and the asynchronous contract -----------------------------
 
+TEST_CASE("download: the body outruns a stalled pool and still arrives whole and in order",
+          "[integration][download]") {
+  // Every pool thread is busy for a while, so the writer's buffers fill up
+  // and libcurl is paused until they drain: back-pressure, never the image
+  // in memory, nothing lost or reordered.
+  Fixture f(false);
+  const std::string image = pattern(6'000'000, 43);
+  auto request = f.serve(image);
+  bool stalled = false;
+  auto& pool = f.pool;
+  request.on_progress = [&](std::uint64_t, std::uint64_t) {
+    // The transfer runs (the file is open): the pool's one thread sleeps
+    // while the rest of the body arrives.
+    if (std::exchange(stalled, true)) return;
+    asio::post(pool, [] { std::this_thread::sleep_for(400ms); });
+  };
+  const auto outcome = f.download(request);
+  REQUIRE_FALSE(outcome.ec);
+  CHECK(outcome.result.bytes == image.size());
+  CHECK(outcome.result.digest_hex == openssl_hex(image, DigestMethod::sha256));
+  CHECK(read_file(f.staging) == image);
+}
+
+TEST_CASE("download: a staging file that cannot be written ends with io_error", "[integration][download]") {
+  // /dev/full takes the open and fails every write with ENOSPC, as a full
+  // disk would. Small (one partial buffer, known only at the end) and large
+  // (known while the body still flows).
+  for (const std::size_t size : {std::size_t{100'000}, std::size_t{5'000'000}}) {
+    Fixture f(false);
+    auto request = f.serve(pattern(size, 44));
+    request.file = "/dev/full";
+    const auto outcome = f.download(request);
+    CHECK(outcome.ec == DownloadErrc::io_error);
+    CHECK_THAT(outcome.result.error_detail, Catch::Contains("write to the staging file"));
+    CHECK(outcome.result.digest_hex.empty());
+  }
+}
+
 TEST_CASE("download: cancel_all completes with cancelled and keeps the bytes", "[integration][download]") {
   Fixture f;
   FaultSpec faults;
-  faults.rate_bytes_per_s = 200'000;
-  auto request = f.serve(pattern(2'000'000, 41), faults);
+  faults.rate_bytes_per_s = 1'000'000;
+  const std::string image = pattern(8'000'000, 41);
+  auto request = f.serve(image, faults);
   std::uint64_t seen = 0;
   request.on_progress = [&](std::uint64_t done, std::uint64_t) { seen = done; };
   std::optional<Outcome> outcome;
   f.downloader->async_download(request, [&](std::error_code ec, DownloadResult r) { outcome = Outcome{ec, r}; });
-  run_until(f.io, [&] { return seen >= 50'000; });
+  // Past two of the writer's buffers: at least one is in the file.
+  run_until(f.io, [&] { return seen >= 2 * curl::StagingWriter::kChunkBytes + 100'000; });
   f.downloader->cancel_all();
   CHECK_FALSE(outcome.has_value());  // never inline
   run_until(f.io, [&] { return outcome.has_value(); });
   CHECK(outcome->ec == DownloadErrc::cancelled);
   CHECK(outcome->ec == std::errc::operation_canceled);
-  // Let the loop settle: the abandoned transfer must not write any more.
+  // A chunk the pool was writing at the cancel may still land; after that
+  // the abandoned transfer writes nothing more, and what the file holds is
+  // the image's prefix, for the next attempt to resume.
+  f.io.run_for(200ms);
   const auto kept = fs::file_size(f.staging);
-  CHECK(kept >= 50'000);
+  CHECK(kept >= curl::StagingWriter::kChunkBytes);
+  CHECK(kept < image.size());
   f.io.run_for(300ms);
   CHECK(fs::file_size(f.staging) == kept);
+  CHECK(read_file(f.staging) == image.substr(0, kept));
 }
 
 TEST_CASE("download: destroying the downloader cancels, completions are never inline", "[integration][download]") {

@@ -57,6 +57,12 @@ bool take(std::string_view& text, char c) {
   return true;
 }
 
+DownloadResult restarted_result(bool restarted) {
+  DownloadResult result;
+  result.restarted = restarted;
+  return result;
+}
+
 }  // namespace
 
 std::uint64_t size_limit(const DownloadRequest& request) noexcept {
@@ -65,17 +71,19 @@ std::uint64_t size_limit(const DownloadRequest& request) noexcept {
   return std::min(request.expected_size, request.max_bytes);
 }
 
-DownloadTransfer::DownloadTransfer(const DownloadRequest& request, UrlPtr url, StagingFile file, Callbacks callbacks)
+DownloadTransfer::DownloadTransfer(const DownloadRequest& request, UrlPtr url, StagingFile file,
+                                   asio::any_io_executor loop, asio::any_io_executor pool, Callbacks callbacks)
     : url_(std::move(url)),
       easy_(curl_easy_init()),
-      file_(std::move(file)),
       callbacks_(std::move(callbacks)),
       expected_size_(request.expected_size),
       limit_(size_limit(request)),
-      resumed_from_(file_.size),
-      offset_(file_.size) {
+      resumed_from_(file.size),
+      offset_(file.size),
+      result_(restarted_result(file.discarded)),
+      writer_(std::move(loop), std::move(pool), std::move(file)) {
   if (!easy_) throw std::bad_alloc();
-  result_.restarted = file_.discarded;
+  writer_.on_room(callbacks_.room);
   configure(request);
 }
 
@@ -186,11 +194,15 @@ std::size_t DownloadTransfer::on_body(const char* data, std::size_t size) {
     record(DownloadErrc::too_large, "more than " + std::to_string(limit_) + " bytes received");
     return 0;
   }
-  if (auto ec = write_at(file_.handle->get(), data, size, offset_)) {
+  if (!writer_.error() && !writer_.append(data, size) && !writer_.error()) {
+    // Every buffer is on its way to the disk: libcurl keeps this chunk and
+    // hands it over again after resume() (callbacks_.room).
+    return CURL_WRITEFUNC_PAUSE;
+  }
+  if (auto ec = writer_.error()) {
     record(DownloadErrc::io_error, "write to the staging file: " + ec.message());
     return 0;
   }
-  file_.digest.update(data, size);
   offset_ += size;
   report_progress(false);
   return size;
@@ -235,8 +247,7 @@ std::error_code DownloadTransfer::begin_body() {
     if (resumed_from_ > 0) {
       result_.restarted = true;
       truncate_ = true;
-      offset_ = 0;
-      file_.digest.reset();
+      offset_ = 0;  // the writer starts again in empty_file() or, for a bodiless answer, at the end
     }
     if (length >= 0) total_ = static_cast<std::uint64_t>(length);
   } else {
@@ -277,6 +288,8 @@ void DownloadTransfer::follow(UrlPtr url) {
   curl_error_[0] = '\0';
 }
 
+void DownloadTransfer::empty_file(std::function<void(std::error_code)> done) { writer_.restart(std::move(done)); }
+
 std::error_code DownloadTransfer::resume() {
   const CURLcode rc = curl_easy_pause(easy_.get(), CURLPAUSE_CONT);
   if (!error_ && rc != CURLE_OK) record(errc_for_curl(rc, body_started_), curl_easy_strerror(rc));
@@ -289,6 +302,7 @@ DownloadResult DownloadTransfer::abandon(std::error_code error, std::string deta
     result_.error_detail = std::move(detail);
   }
   result_.bytes = offset_;
+  writer_.abandon();
   return std::move(result_);
 }
 
@@ -341,7 +355,6 @@ DownloadTransfer::Outcome DownloadTransfer::finish(CURLcode rc) {
     }
   }
   result_.bytes = offset_;
-  if (!error_) result_.digest_hex = file_.digest.finish_hex();
   return Outcome{error_, truncate_, std::nullopt};
 }
 

@@ -1,8 +1,9 @@
 // HttpDownloader (see http_download.hpp): each download is an Operation that
 // moves loop (check the URL) -> pool (open and re-hash the staging file) ->
-// libcurl on the loop (the transfer, with a detour to the pool to empty the
-// file if a 200 answers our Range; a redirect is checked here and the same
-// transfer sent on) -> pool (truncate if needed, fsync) -> completion.
+// libcurl on the loop (the transfer; its body is written and hashed on the
+// pool by the StagingWriter meanwhile, which also empties the file if a 200
+// answers our Range; a redirect is checked here and the same transfer sent
+// on) -> the writer's last chunk and digest -> pool (fsync) -> completion.
 // Callback-based like the other C-library adapters; every step checks
 // `finished` because cancel_all() may have completed the operation while a
 // pool job was out.
@@ -24,6 +25,7 @@ namespace {
 using curl::CurlMulti;
 using curl::DownloadTransfer;
 using curl::StagingFile;
+using curl::StagingWriter;
 using curl::UrlPtr;
 
 // As CURLOPT_MAXREDIRS was when libcurl followed them.
@@ -101,17 +103,23 @@ class HttpDownloader::Impl : public std::enable_shared_from_this<Impl> {
     }
     if (staged->size > 0) spdlog::debug("download: resuming at byte {}", staged->size);
     DownloadTransfer::Callbacks callbacks;
-    // Both run inside libcurl's write callback: post, never re-enter libcurl.
+    // restart_needed and progress run inside libcurl's write callback: post,
+    // never re-enter libcurl. room is posted already.
     callbacks.restart_needed = [weak = weak_from_this(), op] {
       if (auto self = weak.lock()) self->empty_file_then_resume(op);
+    };
+    callbacks.room = [weak = weak_from_this(), op] {
+      auto self = weak.lock();
+      if (!self || op->finished || !op->transfer) return;
+      if (auto error = op->transfer->resume()) self->abort(op, error, {});
     };
     callbacks.progress = [loop = loop_, op](std::uint64_t done, std::uint64_t total) {
       asio::post(loop, [op, done, total] {
         if (!op->finished && op->request.on_progress) op->request.on_progress(done, total);
       });
     };
-    op->transfer = std::make_unique<DownloadTransfer>(op->request, std::move(op->url), std::move(*staged),
-                                                      std::move(callbacks));
+    op->transfer = std::make_unique<DownloadTransfer>(op->request, std::move(op->url), std::move(*staged), loop_,
+                                                      pool_, std::move(callbacks));
     send(op);
   }
 
@@ -146,38 +154,63 @@ class HttpDownloader::Impl : public std::enable_shared_from_this<Impl> {
   // empties the file.
   void empty_file_then_resume(const OperationPtr& op) {
     spdlog::info("download: the server ignored our Range, starting again from byte 0");
-    on_pool(
-        pool_, loop_, [handle = op->transfer->file_handle()] { return curl::truncate_to_zero(handle->get()); },
-        [weak = weak_from_this(), op](std::error_code ec) {
-          auto self = weak.lock();
-          if (!self || op->finished || !op->transfer) return;
-          if (ec) return self->abort(op, DownloadErrc::io_error, "truncate the staging file: " + ec.message());
-          if (auto error = op->transfer->resume()) self->abort(op, error, {});
-        });
+    asio::post(loop_, [weak = weak_from_this(), op] {
+      auto self = weak.lock();
+      if (!self || op->finished || !op->transfer) return;
+      op->transfer->empty_file([weak, op](std::error_code ec) {
+        auto owner = weak.lock();
+        if (!owner || op->finished || !op->transfer) return;
+        if (ec) return owner->abort(op, DownloadErrc::io_error, "truncate the staging file: " + ec.message());
+        if (auto error = op->transfer->resume()) owner->abort(op, error, {});
+      });
+    });
   }
 
+  // libcurl is done with the transfer; the writer may still have chunks on
+  // their way: the verdict waits for the last one (and its digest), then the
+  // fsync on the pool.
   void transfer_done(const OperationPtr& op, CURLcode rc) {
-    const auto outcome = op->transfer->finish(rc);
+    auto outcome = op->transfer->finish(rc);
     if (outcome.redirect) return follow_redirect(op, *outcome.redirect);
+    StagingWriter& writer = op->transfer->writer();
+    auto truncate_error = std::make_shared<std::error_code>();
+    if (outcome.truncate_file) {
+      // A stale prefix (a 416 that does not fit, a bodiless 200 to our
+      // Range): emptied, and the digest with it, before the verdict.
+      writer.restart([truncate_error](std::error_code ec) { *truncate_error = ec; });
+    }
+    writer.finish([weak = weak_from_this(), op, outcome, truncate_error](std::error_code written,
+                                                                         std::string digest_hex) mutable {
+      auto self = weak.lock();
+      if (!self || op->finished || !op->transfer) return;
+      self->written(op, std::move(outcome), *truncate_error, written, std::move(digest_hex));
+    });
+  }
+
+  void written(const OperationPtr& op, DownloadTransfer::Outcome outcome, std::error_code truncate_error,
+               std::error_code written, std::string digest_hex) {
     DownloadResult result = std::move(op->transfer->result());
     auto handle = op->transfer->file_handle();
     const std::uint64_t total = op->transfer->total();
     op->transfer.reset();
+    if (!outcome.error && written) {
+      outcome.error = DownloadErrc::io_error;
+      result.error_detail = "write to the staging file: " + written.message();
+    }
+    if (!outcome.error && truncate_error) {
+      outcome.error = DownloadErrc::io_error;
+      result.error_detail = "truncate the staging file: " + truncate_error.message();
+    }
+    if (outcome.error) {
+      if (truncate_error) spdlog::warn("download: cannot empty the staging file: {}", truncate_error.message());
+      return finish(op, outcome.error, std::move(result));
+    }
+    result.digest_hex = std::move(digest_hex);
     on_pool(
-        pool_, loop_,
-        [handle, outcome] {
-          std::error_code ec;
-          if (outcome.truncate_file) ec = curl::truncate_to_zero(handle->get());
-          if (!ec && !outcome.error) ec = curl::sync_file(handle->get());
-          return ec;
-        },
-        [weak = weak_from_this(), op, outcome, total, result = std::move(result)](std::error_code ec) mutable {
+        pool_, loop_, [handle] { return curl::sync_file(handle->get()); },
+        [weak = weak_from_this(), op, total, result = std::move(result)](std::error_code ec) mutable {
           auto self = weak.lock();
           if (!self || op->finished) return;
-          if (outcome.error) {
-            if (ec) spdlog::warn("download: cannot empty the staging file: {}", ec.message());
-            return self->finish(op, outcome.error, std::move(result));
-          }
           if (ec) {
             result.error_detail = "fsync the staging file: " + ec.message();
             return self->finish(op, DownloadErrc::io_error, std::move(result));
