@@ -34,13 +34,15 @@ ImageFetcher::ImageFetcher(asio::any_io_executor loop, asio::any_io_executor blo
       staged_(staged),
       options_(std::move(options)),
       downloader_(loop, std::move(blocking_pool)),
-      slots_(loop, download_slots) {}
+      slots_(loop, download_slots),
+      stopped_(loop) {}
 
 void ImageFetcher::stop() {
   stopping_ = true;
   slots_.cancel_all();
   downloader_.cancel_all();
   for (auto& [sign, flight] : in_flight_) flight->done.notify_all();
+  stopped_.notify_all();
 }
 
 
@@ -180,9 +182,9 @@ asio::awaitable<FetchOutcome::Status> ImageFetcher::download_file(const JobFile&
     }
     device_log::info(name, record.target_version, "sub-device {}: download of {} failed ({}); retrying in {:.1f} s",
                      name, file.name, log_text(detail), std::chrono::duration<double>(delay).count());
-    asio::steady_timer timer(loop_, delay);
-    boost::system::error_code ignored;
-    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
+    // The stop ends the wait: the job is interrupted (journaled, resumed at
+    // the next start) within the daemon's drain, not left suspended.
+    (void)co_await stopped_.wait_for(delay);
     if (stopping_) co_return FetchOutcome::Status::interrupted;
   }
 }

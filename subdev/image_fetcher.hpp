@@ -90,6 +90,7 @@ class ImageFetcher {
   transports::AsyncSemaphore slots_;
   std::map<std::string, std::shared_ptr<InFlight>> in_flight_;  // by digest
   bool stopping_ = false;
+  transports::AsyncSignal stopped_;  // wakes retry back-offs at the stop
 };
 
 }  // namespace otagw::subdev

@@ -3,8 +3,13 @@
 // ended, staging space was freed). Carries no value, so a waiter always
 // re-checks its condition after waking; a notify with nobody waiting is lost,
 // which is why waiters check before they wait. Loop thread only.
+//
+// A waiter whose frame is destroyed while suspended (with the loop, at the
+// daemon's stop, after the signal's owner or before it) leaves the list, and
+// the list is reached only while the signal lives.
 #include <chrono>
 #include <list>
+#include <memory>
 
 #include "transports/asio.hpp"
 
@@ -12,7 +17,8 @@ namespace otagw::transports {
 
 class AsyncSignal {
  public:
-  explicit AsyncSignal(asio::any_io_executor executor) : executor_(std::move(executor)) {}
+  explicit AsyncSignal(asio::any_io_executor executor)
+      : executor_(std::move(executor)), waiters_(std::make_shared<std::list<Waiter*>>()) {}
   AsyncSignal(const AsyncSignal&) = delete;
   AsyncSignal& operator=(const AsyncSignal&) = delete;
 
@@ -20,10 +26,10 @@ class AsyncSignal {
   asio::awaitable<bool> wait_for(std::chrono::steady_clock::duration timeout) {
     asio::steady_timer timer(executor_, timeout);
     Waiter waiter{&timer};
-    const auto it = waiters_.insert(waiters_.end(), &waiter);
+    waiters_->push_back(&waiter);
+    const ListSeat seat{waiters_, std::prev(waiters_->end()), &waiter};
     boost::system::error_code ignored;
     co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
-    if (!waiter.notified) waiters_.erase(it);
     co_return waiter.notified;
   }
 
@@ -32,11 +38,11 @@ class AsyncSignal {
   }
 
   void notify_all() {
-    for (Waiter* waiter : waiters_) {
+    for (Waiter* waiter : *waiters_) {
       waiter->notified = true;
       waiter->timer->cancel();
     }
-    waiters_.clear();
+    waiters_->clear();
   }
 
  private:
@@ -45,8 +51,23 @@ class AsyncSignal {
     bool notified = false;
   };
 
+  using Waiters = std::list<Waiter*>;
+  // Leaves the list when the waiting frame ends, however it ends.
+  struct ListSeat {
+    std::weak_ptr<Waiters> list;
+    Waiters::iterator position;
+    Waiter* waiter;
+    ListSeat(std::weak_ptr<Waiters> l, Waiters::iterator p, Waiter* w) : list(std::move(l)), position(p), waiter(w) {}
+    ListSeat(const ListSeat&) = delete;
+    ListSeat& operator=(const ListSeat&) = delete;
+    ~ListSeat() {
+      if (waiter->notified) return;  // notify_all took it off
+      if (auto waiters = list.lock()) waiters->erase(position);
+    }
+  };
+
   asio::any_io_executor executor_;
-  std::list<Waiter*> waiters_;
+  std::shared_ptr<Waiters> waiters_;
 };
 
 }  // namespace otagw::transports

@@ -12,6 +12,7 @@
 #include <exception>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -168,6 +169,50 @@ TEST_CASE("AsyncSemaphore cancel_all refuses every waiter and every later acquir
   Spawned others;
   test_support::run_with_timeout(io, semaphore_cancel_all(&io, &semaphore, &order, &others), 10s);
   others.rethrow();
+}
+
+// ---- both, at the daemon's stop -------------------------------------------------------------
+
+// A job frame the stop did not wake (a back-off, a plugin call): it holds a
+// unit, or waits for one or for a signal, until the loop is destroyed, which
+// destroys the frame: after the semaphore and the signal (the daemon's
+// owners go first), or before them, in any order among the frames.
+asio::awaitable<void> hold_unit_forever(AsyncSemaphore* semaphore) {
+  AsyncSemaphore::Permit permit = co_await semaphore->acquire();
+  co_await sleep_for(24h);
+}
+
+asio::awaitable<void> wait_signal_forever(AsyncSignal* signal) { co_await signal->wait(); }
+
+TEST_CASE("AsyncSemaphore and AsyncSignal: frames destroyed with the loop never reach a freed owner or waiter",
+          "[unit][scheduler]") {
+  for (const bool owners_first : {true, false}) {
+    for (const bool holder_first : {true, false}) {
+      auto io = std::make_unique<asio::io_context>();
+      auto semaphore = std::make_unique<AsyncSemaphore>(io->get_executor(), 1);
+      auto signal = std::make_unique<AsyncSignal>(io->get_executor());
+      auto spawn = [&](asio::awaitable<void> frame) { asio::co_spawn(*io, std::move(frame), asio::detached); };
+      if (holder_first) spawn(hold_unit_forever(semaphore.get()));
+      spawn(hold_unit_forever(semaphore.get()));  // waits for the unit
+      if (!holder_first) spawn(hold_unit_forever(semaphore.get()));
+      spawn(wait_signal_forever(signal.get()));
+      io->run_for(50ms);
+      CHECK(semaphore->in_use() == 1);
+      CHECK(semaphore->waiting() == 1);
+      if (owners_first) {
+        semaphore.reset();
+        signal.reset();
+      }
+      // Destroys the suspended frames: a permit released here must not
+      // touch a freed semaphore, nor grant a waiter whose frame is gone.
+      io.reset();
+      if (!owners_first) {
+        CHECK(semaphore->in_use() == 0);
+        CHECK(semaphore->waiting() == 0);
+        signal->notify_all();  // no waiter left behind
+      }
+    }
+  }
 }
 
 // ---- AsyncSignal ------------------------------------------------------------------------------

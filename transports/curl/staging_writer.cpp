@@ -37,6 +37,7 @@ struct StagingWriter::Shared {
         handle(std::move(file.handle)),
         appended(file.size),
         digest(std::move(file.digest)),
+        started_until(file.size),
         waited_until(file.size) {
     for (std::size_t i = 0; i < kChunkCount; ++i) {
       buffers[i] = std::make_unique<char[]>(kChunkBytes);
@@ -56,6 +57,7 @@ struct StagingWriter::Shared {
   std::size_t current = kNoBuffer;  // the buffer being filled
   std::size_t fill = 0;             // bytes in it
   std::uint64_t appended;           // bytes handed to the writer, prefix included
+  std::size_t in_flight = 0;        // chunks handed to the pool, not yet back
   std::error_code loop_error;
   bool waiting_for_room = false;
   std::function<void()> on_room;
@@ -63,7 +65,8 @@ struct StagingWriter::Shared {
   // Pool side (the strand).
   Digest digest;
   std::error_code pool_error;
-  std::uint64_t waited_until;  // writeback waited for up to here
+  std::uint64_t started_until;  // writeback started up to here
+  std::uint64_t waited_until;   // writeback waited for up to here
 
   // On the strand: one full (or last) buffer into the file and the digest.
   std::error_code write_chunk(std::size_t buffer, std::uint64_t offset, std::size_t length) {
@@ -75,8 +78,13 @@ struct StagingWriter::Shared {
       return ec;
     }
     digest.update(data, length);
-    start_writeback(handle->get(), offset, length);
+    // In steps, not per chunk: a slow link writes small chunks, and many
+    // small writebacks wear a flash card.
     const std::uint64_t end = offset + length;
+    if (end >= started_until + kWritebackStep) {
+      start_writeback(handle->get(), started_until, end - started_until);
+      started_until = end;
+    }
     if (end > waited_until + kWritebackWindow) {
       const std::uint64_t upto = end - kWritebackWindow;
       wait_for_writeback(handle->get(), waited_until, upto - waited_until);
@@ -88,6 +96,7 @@ struct StagingWriter::Shared {
   // On the loop: the buffer is free again.
   static void chunk_written(const std::shared_ptr<Shared>& self, std::size_t buffer, std::error_code ec) {
     self->free_buffers.push_back(buffer);
+    --self->in_flight;
     if (ec && !self->loop_error && ec != std::errc::operation_canceled) self->loop_error = ec;
     if (!self->waiting_for_room) return;
     self->waiting_for_room = false;
@@ -133,6 +142,11 @@ bool StagingWriter::append(const char* data, std::size_t size) {
     size -= n;
     if (s.fill == kChunkBytes) submit_current();
   }
+  // Nothing on its way: the pool keeps up, so the bytes go now rather than
+  // wait for a full buffer (a slow link's bytes reach the file, and survive
+  // a crash, as they come). When it falls behind, buffers fill and the
+  // chunks grow.
+  if (s.in_flight == 0) submit_current();
   return true;
 }
 
@@ -144,6 +158,7 @@ void StagingWriter::submit_current() {
   const std::uint64_t offset = s.appended - length;
   s.current = kNoBuffer;
   s.fill = 0;
+  ++s.in_flight;
   asio::post(s.strand, [shared = shared_, buffer, offset, length] {
     const std::error_code ec = shared->write_chunk(buffer, offset, length);
     asio::post(shared->loop, [shared, buffer, ec] { Shared::chunk_written(shared, buffer, ec); });
@@ -163,6 +178,7 @@ void StagingWriter::restart(std::function<void(std::error_code)> done) {
   asio::post(s.strand, [shared = shared_, done = std::move(done)]() mutable {
     std::error_code ec = truncate_to_zero(shared->handle->get());
     shared->digest.reset();
+    shared->started_until = 0;
     shared->waited_until = 0;
     if (!ec) shared->pool_error.clear();
     asio::post(shared->loop, [done = std::move(done), ec] { done(ec); });

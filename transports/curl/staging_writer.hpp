@@ -2,8 +2,10 @@
 // The bytes of a transfer on their way into the staging file and its digest,
 // in a pipeline: the loop only copies what libcurl hands it into one of a few
 // fixed buffers; the blocking pool, one chunk after another in order, writes
-// each full buffer at its offset, feeds the digest and starts that range's
-// writeback (sync_file_range), waiting for the range a window behind. So
+// each chunk at its offset, feeds the digest and starts writeback
+// (sync_file_range), waiting for the range a window behind. A chunk goes to
+// the pool when its buffer is full, or at once when the pool is idle (a slow
+// link: its bytes reach the file as they come). So
 // receiving, hashing and writing run at once on two cores, the loop never
 // blocks on the disk (a slow flash card throttles the pool, not MQTT), dirty
 // pages stay bounded, and the final fsync finds little left to write.
@@ -32,6 +34,8 @@ class StagingWriter {
  public:
   static constexpr std::size_t kChunkBytes = 512 * 1024;
   static constexpr std::size_t kChunkCount = 4;
+  // Writeback starts for every this many bytes written.
+  static constexpr std::uint64_t kWritebackStep = 2 * 1024 * 1024;
   // Writeback of a range is waited for once the download is this far past
   // it: at most this much of the image is dirty in the page cache.
   static constexpr std::uint64_t kWritebackWindow = 16 * 1024 * 1024;
