@@ -54,6 +54,8 @@ download job, HTTP, 512 MiB|download_job_http_512|curl -o|download_curl_http_512
 download job, HTTP, 512 MiB|download_job_http_512|curl -o && sync|download_curl_sync_http_512|ratio<|1
 download job, HTTPS, 512 MiB|download_job_https_512|curl -o|download_curl_https_512|ratio<=|1.3
 download job, HTTPS, 512 MiB|download_job_https_512|curl -o && sync|download_curl_sync_https_512|ratio<|1
+?job after nginx sent the last byte, HTTP|download_job_tail_http_512||||
+?job after nginx sent the last byte, HTTPS|download_job_tail_https_512||||
 RSS growth in the job, HTTP|download_rss_growth_http_512|||<=|4 MiB
 RSS growth in the job, HTTPS|download_rss_growth_https_512|||<=|4 MiB
 sweep visits, 1000 devices|sweep_visits_1000|pipelined floor|sweep_floor_pipelined_1000|ratio>=|0.8

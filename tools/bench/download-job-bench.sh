@@ -10,7 +10,9 @@
 # Peers in the same run, same file, same clock from the same log line: `curl -o`
 # alone (to curl's exit) and `curl -o && sync` (to sync's return). RSS growth:
 # otagwd's VmRSS sampled every 10 ms, the most after the first byte requested
-# less the last sample before it.
+# less the last sample before it. Also printed: the job's time after nginx
+# sent the last byte (verification, fsync, what else the job does before the
+# plugin), download_job_tail_http_512.
 #
 # Rounds interleave otagwd, curl, curl && sync for HTTP, then HTTPS; each
 # measurement starts after a `sync` (not timed), so nothing dirty is left over
@@ -190,11 +192,13 @@ stop_sim() {
 
 # ---- measuring ------------------------------------------------------------------------------------
 # When nginx read the first bytes of the first request whose URI carries the
-# tag (the earliest, should a downloader make several), and the bytes sent
-# for all of them.
+# tag (the earliest, should a downloader make several), the bytes sent for
+# all of them, and when the last of them ended (nginx handed its last byte
+# to the socket).
 request_start() {  # $1 = tag
   awk -v tag="$1" 'index($5, "tag=" tag) && (!n++ || $1 - $2 < t) { t = $1 - $2 }
-    index($5, "tag=" tag) { sent += $4 } END { if (n) printf "%.3f %d\n", t, sent }' "$work/nginx/access.log"
+    index($5, "tag=" tag) { sent += $4; if ($1 > last) last = $1 } END { if (n) printf "%.3f %d %.3f\n", t, sent, last }' \
+    "$work/nginx/access.log"
 }
 # No fork per sample: read -t on a pipe that never has data is the sleep.
 exec {nap}<> <(:)
@@ -242,23 +246,25 @@ YAML
   ((status == 0)) || fail "$tag: otagwd exited $status" "$run/otagwd.log"
   grep -q ': now at 2.0.0' "$run/otagwd.log" || fail "$tag: the device was not upgraded" "$run/otagwd.log"
 
-  local start sent flash job growth
-  read -r start sent < <(request_start "$tag") || fail "$tag: nginx logged no request" "$work/nginx/access.log"
+  local start sent last flash job tail growth
+  read -r start sent last < <(request_start "$tag") || fail "$tag: nginx logged no request" "$work/nginx/access.log"
   ((sent >= bytes)) || fail "$tag: nginx sent $sent of $bytes bytes" "$work/nginx/access.log"
   flash=$(awk '$3 == "flash" { print $1; exit }' "$run/plugin/calls.log")
   [[ -n $flash ]] || fail "$tag: the plugin was not asked to flash" "$run/otagwd.log"
   job=$(seconds "$start" "$flash")
+  tail=$(seconds "$last" "$flash")
   growth=$(awk -v start="$start" '$1 < start { before = $2 } $1 >= start && $2 > peak { peak = $2 }
     END { printf "%.1f", (peak - before) / 1024 }' "$run/rss")
-  echo "   otagwd job    $scheme round $r: $job s from the first byte requested to the plugin's start," \
-    "RSS +$growth MiB ($(awk 'NR == 1 { printf "%.1f", $2 / 1024 }' "$run/rss") MiB at start)"
+  echo "   otagwd job    $scheme round $r: $job s from the first byte requested to the plugin's start" \
+    "($tail s of it after nginx sent the last byte), RSS +$growth MiB"
   record "download_job_${scheme}_$mb" "$job" s
+  record "download_job_tail_${scheme}_$mb" "$tail" s
   record "download_rss_growth_${scheme}_$mb" "$growth" MiB
   rm -rf "$run/state"
 }
 
 curl_round() {  # $1 = scheme, $2 = round, $3 = "sync" to sync after curl
-  local scheme=$1 r=$2 tag="curl${3:+-sync}-$1-$2" url end start sent took key
+  local scheme=$1 r=$2 tag="curl${3:+-sync}-$1-$2" url end start took key
   if [[ $scheme == http ]]; then url="http://127.0.0.1:$http_port/fw.bin?tag=$tag"
   else url="https://127.0.0.1:$https_port/fw.bin?tag=$tag"; fi
   rm -f "$work/out/fw.bin"
@@ -266,7 +272,7 @@ curl_round() {  # $1 = scheme, $2 = round, $3 = "sync" to sync after curl
   curl -sS --cacert "$work/pki/ca.pem" -o "$work/out/fw.bin" "$url" || fail "$tag: curl failed"
   [[ -z ${3-} ]] || sync
   end=$EPOCHREALTIME
-  read -r start sent < <(request_start "$tag") || fail "$tag: nginx logged no request" "$work/nginx/access.log"
+  read -r start _ < <(request_start "$tag") || fail "$tag: nginx logged no request" "$work/nginx/access.log"
   took=$(seconds "$start" "$end")
   if [[ -n ${3-} ]]; then key="download_curl_sync_${scheme}_$mb"; echo "   curl -o && sync $scheme round $r: $took s"
   else key="download_curl_${scheme}_$mb"; echo "   curl -o       $scheme round $r: $took s"; fi
