@@ -105,7 +105,7 @@ for entry in "${scripts[@]}"; do
   log=$out/$name.log
   : > "$log"
   script_began=$EPOCHREALTIME
-  echo "== $name ($rounds rounds), log $log"
+  echo "== $name ($rounds round(s)), log $log"
   for ((run = 1; run <= rounds; run++)); do
     run_began=$EPOCHREALTIME
     if [[ -n ${BENCH_VERBOSE-} ]]; then
