@@ -120,7 +120,7 @@ http {
   }
 }
 CONF
-  "$nginx_bin" -p "$work/nginx" -e "$work/nginx/error.log" -c "$work/nginx/nginx.conf" 2>>"$work/nginx/error.log" &
+  "$nginx_bin" -p "$work/nginx" -e "$work/nginx/error.log" -c "$work/nginx/nginx.conf" 2>>"$work/nginx/nginx.out" &
   nginx=$!
   for _ in $(seq 1 50); do
     curl -sf -o /dev/null "http://127.0.0.1:$http_port/fw.bin?warm" && break
@@ -130,7 +130,7 @@ CONF
   kill -0 "$nginx" 2>/dev/null && break
   nginx=""
 done
-[[ -n $nginx ]] || fail "nginx did not start" "$work/nginx/error.log"
+[[ -n $nginx ]] || { cat "$work/nginx/nginx.out" >&2; fail "nginx did not start" "$work/nginx/error.log"; }
 curl -sf --cacert "$work/pki/ca.pem" -o /dev/null "https://127.0.0.1:$https_port/fw.bin?warm" ||
   fail "nginx does not serve HTTPS with the bench CA" "$work/nginx/error.log"
 
