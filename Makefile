@@ -5,6 +5,9 @@
 #               FUZZ_SECONDS (docs/fuzzing.md)
 #   make package  builds the two .debs (otagwd, otagw-cloudsim) from the
 #               release build into build/release/packages (docs/operations.md)
+#   make bench  builds the release preset, runs the benchmarks of tools/bench
+#               and prints one table of figures against their peers
+#               (docs/benchmarks.md); not part of make test
 # PRESET=dev|asan|release|ci picks the build (build/$(PRESET)).
 
 PRESET ?= dev
@@ -21,7 +24,11 @@ DEBIAN_PACKAGES := cmake ninja-build g++ pkg-config make openssl \
 FUZZ_PACKAGES := clang-14 libclang-rt-14-dev
 FUZZ_SECONDS ?= 300
 
-.PHONY: all deps fuzz-deps configure build test fuzz demo install package clean
+# What `make bench` needs on top: nginx (the independent HTTP server of the
+# download figures), curl (their peer), perf (profiles, docs/benchmarks.md).
+BENCH_PACKAGES := nginx curl linux-perf
+
+.PHONY: all deps fuzz-deps bench-deps configure build test fuzz bench demo install package clean
 
 all: build
 
@@ -48,6 +55,9 @@ deps:
 fuzz-deps:
 	$(call install_missing,$(FUZZ_PACKAGES))
 
+bench-deps:
+	$(call install_missing,$(BENCH_PACKAGES))
+
 build/$(PRESET)/build.ninja:
 	cmake --preset $(PRESET)
 
@@ -64,6 +74,10 @@ fuzz: deps fuzz-deps
 	cmake --preset fuzz
 	cmake --build --preset fuzz -j $(JOBS)
 	tests/fuzz/run-fuzzers.sh build/fuzz $(FUZZ_SECONDS)
+
+# ROUNDS=N overrides each benchmark's rounds; tools/bench/bench-all.sh says more.
+bench: deps bench-deps
+	JOBS=$(JOBS) tools/bench/bench-all.sh
 
 demo: build
 	tools/demo/run-demo.sh build/$(PRESET)

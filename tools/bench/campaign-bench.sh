@@ -17,6 +17,13 @@
 #   tools/bench/campaign-bench.sh [BUILD_DIR] [DEVICES] [FLASH_MS] [NEW_DEVICES]
 #                                 (default build/release 40 2000 1000)
 #
+# BENCH_ROUNDS=N runs both N times (default 1); CAMPAIGN_BENCH_ONE_BUS=0 leaves
+# out run B (DEVICES x FLASH_MS long: 80 s by default), as `make bench` does.
+# Besides the table it prints, per round, the lines tools/bench/bench-all.sh
+# reads: "BENCH campaign_40x4 21.3 s" (run A, start to exit),
+# campaign_limit_40x4 (the bus limit), campaign_offer_to_inform_40x4,
+# campaign_40x1 (run B), first_pass_1000, next_pass_1000 and
+# first_pass_one_bus_1000 (devices/s), first_pass_whole_1000 (s).
 # CAMPAIGN_BENCH_KEEP=1 keeps the work directory (logs, configs, the plugin's
 # call logs, the simulator's reports) and prints where it is.
 set -euo pipefail
@@ -26,6 +33,8 @@ devices=${2:-40}
 flash_ms=${3:-2000}
 new_devices=${4:-1000}
 buses=4
+rounds=${BENCH_ROUNDS:-1}
+one_bus=${CAMPAIGN_BENCH_ONE_BUS:-1}
 here=$(cd "$(dirname "$0")" && pwd)
 otagwd="$build/daemon/otagwd"
 cloudsim="$build/tools/cloudsim/otagw-cloudsim"
@@ -121,7 +130,8 @@ YAML
 log_time() { date -d "$(cut -d' ' -f1-2 <<<"$1")" +%s.%N; }
 
 rows=()
-row() { rows+=("$(printf '%s\t%s\t%s\t%s' "$@")"); }
+label_round=""  # " (round N)" when there are several
+row() { rows+=("$(printf '%s\t%s\t%s\t%s' "$1$label_round" "${@:2}")"); }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 
 bus_limit=$(awk -v n="$devices" -v b="$buses" -v ms="$flash_ms" 'BEGIN { printf "%.3f", n / b * ms / 1000 }')
@@ -197,16 +207,23 @@ run_campaign() {  # $1 = run name, $2 = buses (1: every device on the bus `defau
   ((overlaps == 0)) || fail "$name: two plugin calls overlapped on one bus" "$run/plugin/calls.log"
 }
 
-run_campaign A "$buses"
-run_campaign B 1
-
-row "A: $devices devices on $buses buses, otagwd start to exit" "${whole[A]} s" "bus limit ${bus_limit} s (target <= $(awk -v l="$bus_limit" 'BEGIN { printf "%g", 1.15 * l }') s)" "$(ratio "${whole[A]}" "$bus_limit")"
-row "A: first offer to last inform (otagwd log)" "${campaign[A]} s" "bus limit ${bus_limit} s" "$(ratio "${campaign[A]}" "$bus_limit")"
-[[ -z ${sim_campaign[A]} ]] || row "A: first offer to last inform (simulator)" "${sim_campaign[A]} s" "bus limit ${bus_limit} s" "$(ratio "${sim_campaign[A]}" "$bus_limit")"
-row "B: the same on one bus, otagwd start to exit" "${whole[B]} s" "serial ${serial_limit} s (target >= $(awk -v l="$bus_limit" 'BEGIN { printf "%g", 4 * l }') s)" "$(ratio "${whole[B]}" "$serial_limit")"
-row "B: first offer to last inform (otagwd log)" "${campaign[B]} s" "serial ${serial_limit} s" "$(ratio "${campaign[B]}" "$serial_limit")"
-[[ -z ${sim_campaign[B]} ]] || row "B: first offer to last inform (simulator)" "${sim_campaign[B]} s" "serial ${serial_limit} s" "$(ratio "${sim_campaign[B]}" "$serial_limit")"
-row "speed-up of $buses buses (B / A, start to exit)" "$(ratio "${whole[B]}" "${whole[A]}") x" "$buses x" "$(ratio "$(ratio "${whole[B]}" "${whole[A]}")" "$buses")"
+campaign_round() {  # $1 = round
+  local A=A$1 B=B$1
+  run_campaign "$A" "$buses"
+  row "A: $devices devices on $buses buses, otagwd start to exit" "${whole[$A]} s" "bus limit ${bus_limit} s (target <= $(awk -v l="$bus_limit" 'BEGIN { printf "%g", 1.15 * l }') s)" "$(ratio "${whole[$A]}" "$bus_limit")"
+  row "A: first offer to last inform (otagwd log)" "${campaign[$A]} s" "bus limit ${bus_limit} s" "$(ratio "${campaign[$A]}" "$bus_limit")"
+  [[ -z ${sim_campaign[$A]} ]] || row "A: first offer to last inform (simulator)" "${sim_campaign[$A]} s" "bus limit ${bus_limit} s" "$(ratio "${sim_campaign[$A]}" "$bus_limit")"
+  echo "BENCH campaign_${devices}x$buses ${whole[$A]} s"
+  echo "BENCH campaign_limit_${devices}x$buses $bus_limit s"
+  echo "BENCH campaign_offer_to_inform_${devices}x$buses ${campaign[$A]} s"
+  ((one_bus)) || return 0
+  run_campaign "$B" 1
+  row "B: the same on one bus, otagwd start to exit" "${whole[$B]} s" "serial ${serial_limit} s (target >= $(awk -v l="$bus_limit" 'BEGIN { printf "%g", 4 * l }') s)" "$(ratio "${whole[$B]}" "$serial_limit")"
+  row "B: first offer to last inform (otagwd log)" "${campaign[$B]} s" "serial ${serial_limit} s" "$(ratio "${campaign[$B]}" "$serial_limit")"
+  [[ -z ${sim_campaign[$B]} ]] || row "B: first offer to last inform (simulator)" "${sim_campaign[$B]} s" "serial ${serial_limit} s" "$(ratio "${sim_campaign[$B]}" "$serial_limit")"
+  row "speed-up of $buses buses (B / A, start to exit)" "$(ratio "${whole[$B]}" "${whole[$A]}") x" "$buses x" "$(ratio "$(ratio "${whole[$B]}" "${whole[$A]}")" "$buses")"
+  echo "BENCH campaign_${devices}x1 ${whole[$B]} s"
+}
 
 # ---- 2. the first pass of a new gateway ------------------------------------------------------------
 new_gateway_config() {  # $1 = directory, $2 = buses; writes $1/gateway.yaml
@@ -231,27 +248,40 @@ pass_once() {  # $1 = directory, $2 = log name; prints "PASS_S WHOLE_S PROBES PR
   echo "$(grep -o 'pass complete in [0-9.]* s' "$log" | awk '{ print $4 }') $(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.3f", b - a }')" \
     "$(awk '{ print $2, $14 } END { if (NR == 0) print 0, 0 }' <<<"$probe_line")"
 }
-mkdir -p "$work/new/sim" "$work/new-one-bus"
-new_gateway_config "$work/new" "$buses"
-new_gateway_config "$work/new-one-bus" 1
-start_sim "$work/new-gateway.yaml" new
-read -r first_pass first_whole probes probe_s < <(pass_once "$work/new" first)
-read -r next_pass next_whole next_probes _ < <(pass_once "$work/new" next)
-# The peer of the parallel probes: the same first pass with every device on one bus.
-read -r one_pass one_whole one_probes one_probe_s < <(pass_once "$work/new-one-bus" first)
-stop_sim
-((probes == new_devices && one_probes == new_devices)) ||
-  fail "new gateway: the first pass asked $probes versions ($one_probes on one bus), not $new_devices" "$work/new/first.log"
-((next_probes == 0)) || fail "new gateway: the next pass asked $next_probes versions again" "$work/new/next.log"
-echo "== new gateway: $new_devices devices, version answered at once"
-echo "   first pass on $buses buses ${first_pass} s (whole run ${first_whole} s), $probes version probes in ${probe_s} s"
-echo "   next pass                ${next_pass} s (whole run ${next_whole} s), no probes"
-echo "   first pass on one bus    ${one_pass} s (whole run ${one_whole} s), $one_probes version probes in ${one_probe_s} s"
-
 per_s() { awk -v n="$1" -v s="$2" 'BEGIN { printf "%.0f", n / s }'; }
-row "new gateway: first pass, $new_devices devices on $buses buses" "$(per_s "$new_devices" "$first_pass") devices/s (${first_pass} s)" "next pass $(per_s "$new_devices" "$next_pass") devices/s (${next_pass} s)" "$(ratio "$next_pass" "$first_pass")"
-row "new gateway: version probes on $buses buses" "$(per_s "$probes" "$probe_s") probes/s (${probe_s} s)" "on one bus $(per_s "$one_probes" "$one_probe_s") probes/s (${one_probe_s} s)" "$(ratio "$one_probe_s" "$probe_s")"
-row "new gateway: whole run, first / next" "${first_whole} s" "${next_whole} s" "$(ratio "$next_whole" "$first_whole")"
+new_gateway_round() {  # $1 = round
+  local new="$work/new-$1" one="$work/new-one-bus-$1"
+  local first_pass first_whole probes probe_s next_pass next_whole next_probes one_pass one_whole one_probes one_probe_s
+  mkdir -p "$new/sim" "$one"
+  new_gateway_config "$new" "$buses"
+  new_gateway_config "$one" 1
+  start_sim "$work/new-gateway.yaml" "new-$1"
+  read -r first_pass first_whole probes probe_s < <(pass_once "$new" first)
+  read -r next_pass next_whole next_probes _ < <(pass_once "$new" next)
+  # The peer of the parallel probes: the same first pass with every device on one bus.
+  read -r one_pass one_whole one_probes one_probe_s < <(pass_once "$one" first)
+  stop_sim
+  ((probes == new_devices && one_probes == new_devices)) ||
+    fail "new gateway: the first pass asked $probes versions ($one_probes on one bus), not $new_devices" "$new/first.log"
+  ((next_probes == 0)) || fail "new gateway: the next pass asked $next_probes versions again" "$new/next.log"
+  echo "== new gateway: $new_devices devices, version answered at once"
+  echo "   first pass on $buses buses ${first_pass} s (whole run ${first_whole} s), $probes version probes in ${probe_s} s"
+  echo "   next pass                ${next_pass} s (whole run ${next_whole} s), no probes"
+  echo "   first pass on one bus    ${one_pass} s (whole run ${one_whole} s), $one_probes version probes in ${one_probe_s} s"
+  row "new gateway: first pass, $new_devices devices on $buses buses" "$(per_s "$new_devices" "$first_pass") devices/s (${first_pass} s)" "next pass $(per_s "$new_devices" "$next_pass") devices/s (${next_pass} s)" "$(ratio "$next_pass" "$first_pass")"
+  row "new gateway: version probes on $buses buses" "$(per_s "$probes" "$probe_s") probes/s (${probe_s} s)" "on one bus $(per_s "$one_probes" "$one_probe_s") probes/s (${one_probe_s} s)" "$(ratio "$one_probe_s" "$probe_s")"
+  row "new gateway: whole run, first / next" "${first_whole} s" "${next_whole} s" "$(ratio "$next_whole" "$first_whole")"
+  echo "BENCH first_pass_$new_devices $(per_s "$new_devices" "$first_pass") dev/s"
+  echo "BENCH next_pass_$new_devices $(per_s "$new_devices" "$next_pass") dev/s"
+  echo "BENCH first_pass_one_bus_$new_devices $(per_s "$new_devices" "$one_pass") dev/s"
+  echo "BENCH first_pass_whole_$new_devices $first_whole s"
+}
+
+for ((round = 1; round <= rounds; round++)); do
+  ((rounds == 1)) || label_round=" (round $round)"
+  campaign_round "$round"
+  new_gateway_round "$round"
+done
 
 echo
 echo "== $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), Linux $(uname -r), load $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -75,7 +75,7 @@ chmod 600 "$work/gateway.yaml"  # it holds secrets: otagwd refuses it readable b
 echo "== $devices sub-devices, mosquitto $($mosquitto_bin -h | head -1 | awk '{print $3}') on 127.0.0.1:$port, $(nproc) cores"
 
 # The floor signs in as the platform user (the auth plugin checks everyone).
-"$floor" "$port" "$devices" 1 platform platform-secret
+"$floor" "$port" "$devices" 1 platform platform-secret | tee "$work/floor.out"
 
 "$cloudsim" serve --scenario "$work/scenario.yaml" --broker-host 127.0.0.1 --broker-port "$port" \
   --username platform --password platform-secret --report "$work/report.json" > "$work/sim.out" 2> "$work/sim.err" &
@@ -95,8 +95,13 @@ run_once() {  # $1 = label
   awk -v label="$1" -v n="$devices" -v pass="$pass" -v start="$start" -v end="$end" -v rss="$rss" 'BEGIN {
     printf "otagwd %s: %d devices: pass (login + visits) %.3f s = %.0f devices/s; whole run %.3f s; peak RSS %s KiB\n",
            label, n, pass, n / pass, end - start, rss }'
+  # For tools/bench/bench-all.sh: the next pass, as "pass" (logins + visits) and whole run.
+  [[ $1 != "next pass" ]] || awk -v n="$devices" -v pass="$pass" -v start="$start" -v end="$end" 'BEGIN {
+    printf "BENCH sweep_pass_%d %.0f dev/s\nBENCH sweep_whole_%d %.3f s\n", n, n / pass, n, end - start }'
 }
 # The first pass of a new gateway asks every device's plugin for its version
 # (a process each); later passes report the versions kept in state.
 run_once "first pass"
 run_once "next pass"
+# For tools/bench/bench-all.sh: the floor that waits for SUBACK and UNSUBACK.
+sed -n 's/^floor: \([0-9]*\) devices in .* = \([0-9]*\) devices\/s.*/BENCH sweep_floor_acked_\1 \2 dev\/s/p' "$work/floor.out"
