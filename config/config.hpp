@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -121,8 +122,10 @@ struct SubdeviceConfig {
   // nullopt = ota.flash_windows; an empty list = always open for this device.
   // The same in every module entry of a device (checked at load).
   std::optional<std::vector<FlashWindow>> flash_windows = std::nullopt;
-  // Where it was declared, for messages: the main config or a subdevices_dir file.
-  std::filesystem::path source_file;
+  // Where it was declared, for messages: the main config or a subdevices_dir
+  // file; null in a config not read from a file. Shared by every entry of the
+  // file: a path holds its components, some 250 bytes per copy.
+  std::shared_ptr<const std::filesystem::path> source_file;
   int source_line = 0;
 };
 

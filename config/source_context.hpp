@@ -2,6 +2,7 @@
 // The file being read: where its errors go and what its relative paths are
 // relative to. One per YAML file (the main config, each subdevices_dir file).
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -18,13 +19,16 @@ class SourceContext final : public ErrorSink {
   // text given as a string), so who may read it can be checked.
   SourceContext(std::filesystem::path file, std::filesystem::path base_dir, std::vector<ConfigError>& errors,
                 bool on_disk = false)
-      : file_(std::move(file)), base_dir_(std::move(base_dir)), errors_(&errors), on_disk_(on_disk) {}
+      : file_(std::make_shared<const std::filesystem::path>(std::move(file))),
+        base_dir_(std::move(base_dir)), errors_(&errors), on_disk_(on_disk) {}
 
   void error(std::string key_path, int line, std::string message) override {
-    errors_->push_back(ConfigError{file_, std::move(key_path), line, std::move(message)});
+    errors_->push_back(ConfigError{*file_, std::move(key_path), line, std::move(message)});
   }
 
-  [[nodiscard]] const std::filesystem::path& file() const noexcept { return file_; }
+  [[nodiscard]] const std::filesystem::path& file() const noexcept { return *file_; }
+  // The same path, for what keeps it after the load (SubdeviceConfig::source_file).
+  [[nodiscard]] const std::shared_ptr<const std::filesystem::path>& shared_file() const noexcept { return file_; }
   [[nodiscard]] bool on_disk() const noexcept { return on_disk_; }
 
   // True the first time only: a file holding inline secrets is checked (and
@@ -37,7 +41,7 @@ class SourceContext final : public ErrorSink {
   }
 
  private:
-  std::filesystem::path file_;
+  std::shared_ptr<const std::filesystem::path> file_;  // never null
   std::filesystem::path base_dir_;
   std::vector<ConfigError>* errors_;
   bool on_disk_;

@@ -18,7 +18,7 @@ SubdeviceEntry parse_subdevice(const YAML::Node& node, std::string path, SourceC
   SubdeviceEntry entry;
   entry.key_path = std::move(path);
   entry.source = &src;
-  entry.config.source_file = src.file();
+  entry.config.source_file = src.shared_file();
   entry.config.source_line = line_of(node);
   entry.plugin_line = entry.config.source_line;
   entry.bus_line = entry.config.source_line;

@@ -11,6 +11,7 @@
 #include "daemon/cli.hpp"
 #include "daemon/daemon.hpp"
 #include "daemon/exit_code.hpp"
+#include "daemon/heap.hpp"
 #include "daemon/logging.hpp"
 #include "daemon/state_dir.hpp"
 
@@ -49,6 +50,9 @@ int run_otagwd(std::span<const char* const> args) {
     return exit_ok;
   }
 
+  // The YAML tree is gone; its pages, scattered between the config's own
+  // allocations, would stay resident (heap.hpp): 10 MiB with 2000 sub-devices.
+  release_free_heap();
   setup_logging(config.log.level);
   std::error_code ec;
   std::filesystem::create_directories(config.ota.state_dir, ec);

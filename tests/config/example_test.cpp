@@ -109,7 +109,8 @@ TEST_CASE("the example config loads with the values it states", "[unit]") {
   CHECK(first.module.empty());
   CHECK(first.plugin == "copy");
   CHECK(first.params == nlohmann::json{{"target_dir", "/var/lib/otagw/devices/sub-0000"}});
-  CHECK(first.source_file == file);
+  REQUIRE(first.source_file);
+  CHECK(*first.source_file == file);
   CHECK(first.source_line == line_containing(file, "- product_key: a1SubProd1"));
   CHECK(first.bus == "uart0");
   CHECK_FALSE(first.flash_windows.has_value());  // the comment's example stays a comment
@@ -125,7 +126,8 @@ TEST_CASE("the example config loads with the values it states", "[unit]") {
   // Then the subdevices_dir file.
   const std::filesystem::path dir_file = config.subdevices_dir / "10-sensors.yaml";
   CHECK(config.subdevices[2].device_name == "sensor-01");
-  CHECK(config.subdevices[2].source_file == dir_file);
+  REQUIRE(config.subdevices[2].source_file);
+  CHECK(*config.subdevices[2].source_file == dir_file);
   CHECK(config.subdevices[2].source_line == line_containing(dir_file, "device_name: sensor-01") - 1);
   CHECK(config.subdevices[2].params ==
         nlohmann::json{{"target_dir", "/var/lib/otagw/devices/sensor-01"}, {"flash_ms", 1500}});

@@ -37,14 +37,17 @@ TEST_CASE("subdevices_dir files are read in name order after the main list", "[u
   const std::vector<SubdeviceConfig>& devices = result.config->subdevices;
   REQUIRE(devices.size() == 4);
   CHECK(devices[0].device_name == "sub-main");
-  CHECK(devices[0].source_file == main);
+  REQUIRE((devices[0].source_file && devices[1].source_file && devices[2].source_file && devices[3].source_file));
+  CHECK(*devices[0].source_file == main);
   CHECK(devices[1].device_name == "sub-a1");
-  CHECK(devices[1].source_file == dir.path() / "sub.d" / "10-a.yaml");
+  CHECK(*devices[1].source_file == dir.path() / "sub.d" / "10-a.yaml");
   CHECK(devices[1].source_line == 2);
   CHECK(devices[2].device_name == "sub-a2");
   CHECK(devices[2].source_line == 7);
+  // One path per file, not one per entry (2000 entries would hold 2000 copies).
+  CHECK(devices[2].source_file == devices[1].source_file);
   CHECK(devices[3].device_name == "sub-b");
-  CHECK(devices[3].source_file == dir.path() / "sub.d" / "20-b.yaml");
+  CHECK(*devices[3].source_file == dir.path() / "sub.d" / "20-b.yaml");
   CHECK(result.config->subdevices_dir == dir.path() / "sub.d");
 }
 

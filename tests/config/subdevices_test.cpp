@@ -32,7 +32,8 @@ TEST_CASE("sub-devices are read in order with where they were declared", "[unit]
   CHECK(first.plugin == "copy");
   CHECK(first.module.empty());
   CHECK(first.params == nlohmann::json::object());
-  CHECK(first.source_file == "test.yaml");
+  REQUIRE(first.source_file);
+  CHECK(*first.source_file == "test.yaml");
   CHECK(first.source_line == 9);
   CHECK(result.config->subdevices[1].device_name == "sub-0001");
   CHECK(result.config->subdevices[1].source_line == 14);
