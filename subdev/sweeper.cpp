@@ -229,7 +229,10 @@ asio::awaitable<Sweeper::VisitStep> Sweeper::visit_device(SubdevicePtr device, P
   if (status_ != nullptr) status_->set_device_activity(device->key(), DeviceActivity::visiting);
   // `device` (a shared pointer) keeps the very object this visit and its
   // jobs started with alive, whatever a reload does meanwhile.
+  const auto visit_start = std::chrono::steady_clock::now();  // its SUBSCRIBE is the visit's first step
   VisitResult visit = co_await channel_.visit(device);
+  if (report.first_visit == std::chrono::steady_clock::time_point{}) report.first_visit = visit_start;
+  report.last_visit_end = std::chrono::steady_clock::now();  // after its UNSUBSCRIBE, the visit's last step
   // After an internal error the marker stays for the next start to count,
   // and nothing of the broken visit is recorded.
   if (failed_) co_return VisitStep::failed;
@@ -720,10 +723,11 @@ asio::awaitable<void> Sweeper::run_forever() {
   while (!stopping_) {
     const PassReport report = co_await run_pass(std::chrono::duration_cast<std::chrono::milliseconds>(kForever));
     if (stopping_) break;
-    spdlog::info("sweep done in {:.3f} s: {} visited, {} up to date, {} offer(s), {} installed, {} job(s) failed, {} "
-                 "without reply, {} failed, {} not logged in, {} skipped; {} job(s) started, {} device(s) busy with "
-                 "a job, {} job(s) in flight",
-                 std::chrono::duration<double>(report.elapsed).count(), report.visited, report.up_to_date,
+    spdlog::info("sweep done in {:.3f} s (visits {:.3f} s): {} visited, {} up to date, {} offer(s), {} installed, {} "
+                 "job(s) failed, {} without reply, {} failed, {} not logged in, {} skipped; {} job(s) started, {} "
+                 "device(s) busy with a job, {} job(s) in flight",
+                 std::chrono::duration<double>(report.elapsed).count(),
+                 std::chrono::duration<double>(report.visits_span()).count(), report.visited, report.up_to_date,
                  report.offers, report.installed, report.jobs_failed, report.no_reply, report.failed,
                  report.not_logged_in, report.skipped, report.jobs_started, report.busy, jobs_ ? jobs_->jobs() : 0);
     if (status_ != nullptr) status_->set_next_pass(FleetStatus::now_ms() + options_.sweep_interval.count());

@@ -53,6 +53,14 @@ struct PassReport {
   std::size_t busy = 0;           // devices not visited: a job of theirs is in flight
   std::size_t skipped = 0;        // the daemon ended during their visit too often in a row (VisitMarkers)
   std::chrono::steady_clock::duration elapsed{};
+  // The visits alone: the first visit's SUBSCRIBE to the last one's
+  // UNSUBSCRIBE (what lies between visits counts: a window's login, a
+  // reconnect). Empty without visits.
+  std::chrono::steady_clock::time_point first_visit{};
+  std::chrono::steady_clock::time_point last_visit_end{};
+  [[nodiscard]] std::chrono::steady_clock::duration visits_span() const noexcept {
+    return last_visit_end - first_visit;
+  }
 };
 
 struct SweeperOptions {
