@@ -157,8 +157,9 @@ asio::awaitable<std::error_code> OtaChannel::report_version(const Subdevice& dev
   if (!module.name.empty()) params["module"] = module.name;
   const nlohmann::json inform = {{"id", rpc_.next_id()}, {"params", std::move(params)}};
   co_await pacer_.acquire();
-  co_return co_await session_.async_publish(topics::ota_inform(device.product_key, device.device_name), json_text(inform),
-                                            0, asio::use_awaitable);
+  // Handed to the session at once: the inform and the query leave together
+  // with the SUBSCRIBE (one segment, MqttSession), without a turn of the loop.
+  co_return session_.publish_now(topics::ota_inform(device.product_key, device.device_name), json_text(inform));
 }
 
 asio::awaitable<Expected<OtaChannel::Answer>> OtaChannel::query(const Subdevice& device, const ModuleSpec& module) {
@@ -179,8 +180,8 @@ asio::awaitable<Expected<OtaChannel::Answer>> OtaChannel::query(const Subdevice&
     const nlohmann::json request = {
         {"id", waiting_id_}, {"version", "1.0"}, {"params", std::move(params)}, {"method", "thing.ota.firmware.get"}};
     co_await pacer_.acquire();
-    const std::error_code sent = co_await session_.async_publish(
-        topics::firmware_get(device.product_key, device.device_name), json_text(request), 0, asio::use_awaitable);
+    const std::error_code sent =
+        session_.publish_now(topics::firmware_get(device.product_key, device.device_name), json_text(request));
     if (sent) {
       waiting_ = nullptr;
       co_return make_error(SubdevErrc::connection_lost, device.key());

@@ -7,7 +7,10 @@
 // connect that times out on the blocking pool is simply abandoned, and its
 // handle is destroyed by whoever drops the last reference.
 #include <mosquitto.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
 
 #include <cerrno>
 #include <cstring>
@@ -107,6 +110,7 @@ class MqttSession::Impl : public std::enable_shared_from_this<Impl> {
 
   void subscribe(std::vector<std::string> topics, int qos, Completion<void(std::error_code)> done) {
     if (!connected()) return done.complete(MqttErrc::not_connected);
+    hold_output();
     std::vector<char*> pointers;
     for (auto& topic : topics) pointers.push_back(topic.data());
     int mid = 0;
@@ -119,6 +123,7 @@ class MqttSession::Impl : public std::enable_shared_from_this<Impl> {
 
   void unsubscribe(std::vector<std::string> topics, Completion<void(std::error_code)> done) {
     if (!connected()) return done.complete(MqttErrc::not_connected);
+    hold_output();
     std::vector<char*> pointers;
     for (auto& topic : topics) pointers.push_back(topic.data());
     int mid = 0;
@@ -132,14 +137,19 @@ class MqttSession::Impl : public std::enable_shared_from_this<Impl> {
   void publish(const std::string& topic, const std::string& payload, int qos, Completion<void(std::error_code)> done) {
     if (!connected()) return done.complete(MqttErrc::not_connected);
     int mid = 0;
-    const int rc = mosquitto_publish(mosq_.get(), &mid, topic.c_str(), static_cast<int>(payload.size()),
-                                     payload.data(), qos, false);
-    after_call();
+    const int rc = send_publish(topic, payload, qos, &mid);
     if (rc != MOSQ_ERR_SUCCESS) return done.complete(errc_for_api_result(rc));
     // QoS 0 has no acknowledgement: done once libmosquitto has taken it (it is
     // written in the call unless the socket is full, and kept in order).
     if (qos == 0) return done.complete({});
     track(mid, std::move(done));
+  }
+
+  std::error_code publish_now(const std::string& topic, std::string_view payload) {
+    if (!connected()) return MqttErrc::not_connected;
+    const int rc = send_publish(topic, payload, 0, nullptr);
+    if (rc != MOSQ_ERR_SUCCESS) return errc_for_api_result(rc);
+    return {};
   }
 
   void wait_connected(std::chrono::milliseconds timeout, Completion<void(std::error_code)> done) {
@@ -367,6 +377,14 @@ class MqttSession::Impl : public std::enable_shared_from_this<Impl> {
     }
   }
 
+  int send_publish(const std::string& topic, std::string_view payload, int qos, int* mid) {
+    hold_output();
+    const int rc = mosquitto_publish(mosq_.get(), mid, topic.c_str(), static_cast<int>(payload.size()),
+                                     payload.data(), qos, false);
+    after_call();
+    return rc;
+  }
+
   // ---- pending operations --------------------------------------------------
 
   void track(int mid, Completion<void(std::error_code)> done) {
@@ -403,10 +421,46 @@ class MqttSession::Impl : public std::enable_shared_from_this<Impl> {
     link_lost_ = false;
     ++link_generation_;
     reading_ = writing_ = false;
+    corked_ = turn_writing_ = false;
     socket_.emplace(loop_, mosquitto_socket(mosq_.get()));
     arm_read();
     after_call();
     arm_misc();
+  }
+
+  // A burst of packets written in one turn of the loop leaves in one TCP
+  // segment. The turn's first packet goes out at once (the broker can work
+  // on it while more is prepared); a second one corks the socket
+  // (TCP_CORK) until a handler posted at the first uncorks it, once the loop
+  // has run what was queued before it, that is before the loop waits for
+  // anything. So a visit's UNSUBSCRIBE leaves at once and the next visit's
+  // SUBSCRIBE, inform and query leave together: on loopback each segment
+  // costs the sender the receiver's TCP path and a wake-up (perf: a fifth of
+  // otagwd's CPU in a pass went to sending, docs/benchmarks.md), and the
+  // broker a wake-up. Nothing is held past the turn (Nagle and the kernel's
+  // 200 ms cork limit never come into play); a lone packet costs nothing.
+  void hold_output() {
+    if (!socket_) return;
+    if (!turn_writing_) {
+      turn_writing_ = true;
+      asio::post(loop_, [self = shared_from_this(), generation = link_generation_] {
+        if (generation != self->link_generation_) return;
+        self->turn_writing_ = false;
+        self->release_output();
+      });
+      return;
+    }
+    if (corked_) return;
+    const int on = 1;
+    if (::setsockopt(socket_->native_handle(), IPPROTO_TCP, TCP_CORK, &on, sizeof on) == 0) corked_ = true;
+  }
+
+  void release_output() {
+    if (!corked_) return;
+    corked_ = false;
+    if (!socket_) return;
+    const int off = 0;
+    (void)::setsockopt(socket_->native_handle(), IPPROTO_TCP, TCP_CORK, &off, sizeof off);
   }
 
   // After any libmosquitto call: it may have closed its socket (then we must
@@ -464,6 +518,7 @@ class MqttSession::Impl : public std::enable_shared_from_this<Impl> {
 
   void release_socket() {
     if (!socket_) return;
+    corked_ = turn_writing_ = false;  // (libmosquitto may have closed the descriptor: no setsockopt)
     boost::system::error_code ignored;
     socket_->cancel(ignored);
     (void)socket_->release();  // libmosquitto owns and closes the descriptor
@@ -472,6 +527,7 @@ class MqttSession::Impl : public std::enable_shared_from_this<Impl> {
   }
 
   void teardown(std::error_code pending_error, bool send_disconnect) {
+    release_output();
     if (mosq_ && send_disconnect && socket_ && state_ == MqttState::connected) {
       mosquitto_disconnect(mosq_.get());  // written at once: the socket is idle or nearly so
     }
@@ -515,6 +571,8 @@ class MqttSession::Impl : public std::enable_shared_from_this<Impl> {
   std::uint64_t link_generation_ = 0;  // invalidates socket handlers of an old connection
   bool reading_ = false;
   bool writing_ = false;
+  bool turn_writing_ = false;  // this turn of the loop wrote a packet (hold_output)
+  bool corked_ = false;        // TCP_CORK set until the turn's end
   int connack_rc_ = -1;
   bool link_lost_ = false;
   std::error_code link_error_;
@@ -552,6 +610,9 @@ void MqttSession::start_unsubscribe(std::vector<std::string> topics, Completion<
 void MqttSession::start_publish(std::string topic, std::string payload, int qos,
                                 Completion<void(std::error_code)> done) {
   impl_->publish(topic, payload, qos, std::move(done));
+}
+std::error_code MqttSession::publish_now(const std::string& topic, std::string_view payload) {
+  return impl_->publish_now(topic, payload);
 }
 void MqttSession::start_wait_connected(std::chrono::milliseconds timeout, Completion<void(std::error_code)> done) {
   impl_->wait_connected(timeout, std::move(done));
