@@ -14,6 +14,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <deque>
 #include <map>
 #include <optional>
 
@@ -71,7 +72,8 @@ class MqttSession::Impl : public std::enable_shared_from_this<Impl> {
         options_(std::move(options)),
         backoff_(options_.backoff_initial, options_.backoff_max),
         wake_(loop_),
-        misc_timer_(loop_) {}
+        misc_timer_(loop_),
+        deadline_timer_(loop_) {}
 
   // ---- public operations -------------------------------------------------
 
@@ -176,6 +178,16 @@ class MqttSession::Impl : public std::enable_shared_from_this<Impl> {
   [[nodiscard]] const asio::any_io_executor& executor() const noexcept { return loop_; }
 
  private:
+  struct Operation {  // a SUBSCRIBE, UNSUBSCRIBE or QoS 1 PUBLISH waiting for its acknowledgement
+    Completion<void(std::error_code)> done;
+    std::uint64_t serial = 0;  // tells it from an earlier operation of the same message id
+  };
+  struct Deadline {
+    Clock::time_point when;
+    int mid = 0;
+    std::uint64_t serial = 0;
+  };
+
   struct Pending {
     Completion<void(std::error_code)> done;
     std::unique_ptr<asio::steady_timer> timer;
@@ -387,30 +399,66 @@ class MqttSession::Impl : public std::enable_shared_from_this<Impl> {
 
   // ---- pending operations --------------------------------------------------
 
+  // One timer for every operation's time-out: they all wait as long, so
+  // their deadlines come in the order they were sent. A timer each cost an
+  // allocation, a timer-queue entry and a cancelled handler to run per
+  // SUBSCRIBE and UNSUBSCRIBE, two of each a visit.
   void track(int mid, Completion<void(std::error_code)> done) {
-    auto& pending = pending_[mid];
-    pending.done = std::move(done);
-    pending.timer = std::make_unique<asio::steady_timer>(loop_, options_.operation_timeout);
-    pending.timer->async_wait([weak = weak_from_this(), mid](boost::system::error_code ec) {
-      if (auto self = weak.lock(); self && !ec) self->finish(mid, MqttErrc::timed_out);
+    const std::uint64_t serial = ++operation_serial_;
+    pending_[mid] = Operation{std::move(done), serial};
+    deadlines_.push_back({Clock::now() + options_.operation_timeout, mid, serial});
+    if (!deadline_timer_armed_) arm_deadline_timer();
+  }
+
+  [[nodiscard]] bool still_pending(const Deadline& deadline) const {
+    const auto it = pending_.find(deadline.mid);
+    return it != pending_.end() && it->second.serial == deadline.serial;
+  }
+
+  // Deadlines of operations that have finished go from the front.
+  void drop_finished_deadlines() {
+    while (!deadlines_.empty() && !still_pending(deadlines_.front())) deadlines_.pop_front();
+  }
+
+  // Left armed when the last operation finishes: it fires once, finds
+  // nothing and rests (no cancel per visit); fail_pending() cancels it.
+  void arm_deadline_timer() {
+    drop_finished_deadlines();
+    deadline_timer_armed_ = !deadlines_.empty();
+    if (!deadline_timer_armed_) return;
+    deadline_timer_.expires_at(deadlines_.front().when);
+    deadline_timer_.async_wait([weak = weak_from_this(), wait = ++deadline_wait_](boost::system::error_code ec) {
+      auto self = weak.lock();
+      if (!self || wait != self->deadline_wait_) return;  // re-armed or cancelled since
+      self->deadline_timer_armed_ = false;
+      if (ec) return;
+      const auto now = Clock::now();
+      while (!self->deadlines_.empty() && self->deadlines_.front().when <= now) {
+        const Deadline due = self->deadlines_.front();
+        self->deadlines_.pop_front();
+        if (self->still_pending(due)) self->finish(due.mid, MqttErrc::timed_out);
+      }
+      self->arm_deadline_timer();
     });
   }
 
   void finish(int mid, std::error_code ec) {
     auto it = pending_.find(mid);
     if (it == pending_.end()) return;  // QoS 0 publish, or already timed out
-    it->second.timer->cancel();
-    it->second.done.complete(ec);
+    Completion<void(std::error_code)> done = std::move(it->second.done);
     pending_.erase(it);
+    drop_finished_deadlines();
+    done.complete(ec);
   }
 
   void fail_pending(std::error_code ec) {
     auto pending = std::move(pending_);
     pending_.clear();
-    for (auto& [mid, op] : pending) {
-      op.timer->cancel();
-      op.done.complete(ec);
-    }
+    deadlines_.clear();
+    ++deadline_wait_;
+    deadline_timer_armed_ = false;
+    deadline_timer_.cancel();
+    for (auto& [mid, op] : pending) op.done.complete(ec);
   }
 
   // ---- socket pumping --------------------------------------------------------
@@ -577,7 +625,12 @@ class MqttSession::Impl : public std::enable_shared_from_this<Impl> {
   bool link_lost_ = false;
   std::error_code link_error_;
 
-  std::map<int, Pending> pending_;  // by message id
+  std::map<int, Operation> pending_;  // by message id
+  std::deque<Deadline> deadlines_;    // of pending_ (and of some finished since), oldest first
+  asio::steady_timer deadline_timer_;
+  bool deadline_timer_armed_ = false;
+  std::uint64_t deadline_wait_ = 0;  // the timer's current wait; others are stale
+  std::uint64_t operation_serial_ = 0;
   std::map<std::uint64_t, Pending> waiters_;
   std::uint64_t next_waiter_id_ = 0;
 };
