@@ -12,6 +12,7 @@
 #include "subdev/subdev_error.hpp"
 #include "transports/device_log.hpp"
 #include "transports/log_text.hpp"
+#include "transports/supervised_task.hpp"
 
 namespace otagw::subdev {
 namespace {
@@ -205,7 +206,27 @@ asio::awaitable<void> Sweeper::save_state(bool force) {
   const auto now = std::chrono::steady_clock::now();
   if (!force && now - last_save_ < options_.save_interval) co_return;
   last_save_ = now;
-  (void)co_await state_.async_save(blocking_pool_);
+  if (force) {
+    // (After a save under way: DeviceStateStore takes one at a time.)
+    (void)co_await state_.async_save(blocking_pool_);
+    co_return;
+  }
+  // Nothing the sweep does next needs the state on disk: it goes on while
+  // the pool writes and fsyncs (8-40 ms under load here, a fifth of a pass
+  // over 1000 devices when the sweep waited for it).
+  if (background_saves_ > 0) co_return;  // the next one is due an interval later
+  ++background_saves_;
+  transports::spawn_supervised(session_.executor(), "device state save", save_in_background(), on_task_failure_,
+                               [this] {
+                                 --background_saves_;
+                                 work_.notify_all();
+                               });
+}
+
+asio::awaitable<void> Sweeper::save_in_background() { (void)co_await state_.async_save(blocking_pool_); }
+
+asio::awaitable<void> Sweeper::settle_saves() {
+  while (background_saves_ > 0) (void)co_await work_.wait_for(std::chrono::milliseconds(100));
 }
 
 bool Sweeper::windowed() const noexcept {
@@ -342,6 +363,7 @@ asio::awaitable<PassReport> Sweeper::run_pass(std::chrono::milliseconds reconnec
     std::size_t next = window_start;
     while (next < window_end) {
       if (stopping_) {
+        co_await settle_saves();
         finish();
         co_return report;
       }
@@ -733,6 +755,7 @@ asio::awaitable<void> Sweeper::run_forever() {
     if (status_ != nullptr) status_->set_next_pass(FleetStatus::now_ms() + options_.sweep_interval.count());
     co_await wait_for_next_pass();
   }
+  co_await settle_saves();  // the daemon's objects go once the sweep has ended
 }
 
 // Until the next pass is due, keeping the online set online: a reconnect

@@ -173,7 +173,12 @@ class Sweeper {
   [[nodiscard]] static std::vector<SubdevicePtr> round_robin(const std::vector<SubdevicePtr>& devices);
 
   asio::awaitable<void> wait_for_next_pass();
+  // Due (save_interval) or forced: a forced save is waited for; one that is
+  // only due runs beside the sweep.
   asio::awaitable<void> save_state(bool force);
+  asio::awaitable<void> save_in_background();
+  // Until no save runs beside the sweep.
+  asio::awaitable<void> settle_saves();
   void record(const Subdevice& device, const VisitResult& visit, PassReport& report);
   // One device of the online set: crash-loop markers, the visit, the record.
   asio::awaitable<VisitStep> visit_device(SubdevicePtr device, PassReport& report);
@@ -203,6 +208,7 @@ class Sweeper {
 
   OnlineSet online_;  // the current window; after a pass, what it left online
   std::chrono::steady_clock::time_point last_save_{};
+  int background_saves_ = 0;  // save_state() tasks under way (0 or 1)
   bool stopping_ = false;
   bool failed_ = false;  // stopped for an internal error
   std::unique_ptr<asio::steady_timer> interval_timer_;
