@@ -44,6 +44,7 @@ mosquitto_bin=$(command -v mosquitto || echo /usr/sbin/mosquitto)
 for f in "$otagwd" "$cloudsim" "$floor" "$plugin"; do
   [[ -e $f ]] || { echo "sweep-bench: $f is missing: cmake --build $build first" >&2; exit 1; }
 done
+plugin=$(realpath "$plugin")  # the broker config needs it absolute, whatever BUILD_DIR is
 max=0
 for n in "${sizes[@]}"; do (( n > max )) && max=$n; done
 
@@ -79,7 +80,7 @@ user root
 persistence false
 max_queued_messages 100000
 log_dest none
-plugin $PWD/$plugin
+plugin $plugin
 plugin_opt_devices_file $work/devices.txt
 plugin_opt_platform_username platform
 plugin_opt_platform_password platform-secret
@@ -88,7 +89,9 @@ CONF
   broker=$!
   sleep 0.3
   if kill -0 "$broker" 2>/dev/null; then pids+=("$broker"); break; fi
+  broker=
 done
+[[ -n $broker ]] || { echo "sweep-bench: mosquitto did not start:" >&2; cat "$work/broker.out" >&2; exit 1; }
 
 wait_ready() {  # $1 = file that says "ready"
   for _ in $(seq 1 100); do grep -q '^ready' "$1" 2>/dev/null && return 0; sleep 0.05; done
