@@ -261,9 +261,11 @@ class Daemon::Impl {
     co_await sweeper_.finish_jobs();
     report.installed += sweeper_.jobs_installed() - installed_before;
     report.jobs_failed += sweeper_.jobs_failed() - failed_before;
-    spdlog::info("--once: pass {} in {:.3f} s: {} visited, {} up to date, {} offer(s), {} without reply, "
-                 "{} queries failed, {} job(s) installed, {} job(s) failed, {} not logged in, {} resumed after reconnect",
+    spdlog::info("--once: pass {} in {:.3f} s (visits {:.3f} s): {} visited, {} up to date, {} offer(s), {} without "
+                 "reply, {} queries failed, {} job(s) installed, {} job(s) failed, {} not logged in, {} resumed after "
+                 "reconnect",
                  report.complete ? "complete" : "INCOMPLETE", std::chrono::duration<double>(report.elapsed).count(),
+                 std::chrono::duration<double>(report.visits_span()).count(),
                  report.visited, report.up_to_date, report.offers, report.no_reply, report.failed, report.installed,
                  report.jobs_failed, report.not_logged_in, report.resumed);
     if (const auto parked = sweeper_.jobs_waiting_for_window(); !parked.empty()) {

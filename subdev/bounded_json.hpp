@@ -3,7 +3,9 @@
 // sees a byte, and a nesting limit checked by a first, allocation-free SAX
 // pass, so a value nested 100,000 deep is refused before a tree exists
 // (copying or destroying such a tree recurses once per level: a stack
-// overflow). nlohmann's parser itself rejects invalid UTF-8 in strings.
+// overflow). A text with no more opening brackets than the limit cannot nest
+// deeper and skips that pass. nlohmann's parser itself rejects invalid UTF-8
+// in strings.
 //
 // No Asio here: the seam builds into the fuzzers (tests/fuzz).
 #include <cstddef>

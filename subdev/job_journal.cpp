@@ -76,7 +76,17 @@ std::string_view to_string(JobPhase phase) noexcept {
   return "unknown";
 }
 
-JobJournal::JobJournal(std::filesystem::path jobs_root) : root_(std::move(jobs_root)) {}
+JobJournal::JobJournal(std::filesystem::path jobs_root) : root_(std::move(jobs_root)) {
+  std::set<std::string> keys;
+  std::error_code ec;
+  for (std::filesystem::directory_iterator it(root_, ec), end; !ec && it != end; it.increment(ec)) {
+    std::error_code unsure;
+    const bool journaled = std::filesystem::exists(it->path() / "job.json", unsure);
+    if (journaled || unsure) keys.insert(it->path().filename().string());
+  }
+  if (ec && ec != std::errc::no_such_file_or_directory) return;  // unreadable: load() looks every time
+  journaled_ = std::move(keys);
+}
 
 std::filesystem::path JobJournal::job_dir(const std::string& device_key) const { return root_ / device_key; }
 
@@ -85,6 +95,7 @@ std::filesystem::path JobJournal::image_dir(const std::string& device_key) const
 }
 
 std::optional<JobRecord> JobJournal::load(const std::string& device_key) const {
+  if (journaled_ && journaled_->count(device_key) == 0) return std::nullopt;
   const auto file = job_dir(device_key) / "job.json";
   std::ifstream in(file);
   if (!in) return std::nullopt;
@@ -99,6 +110,7 @@ std::optional<JobRecord> JobJournal::load(const std::string& device_key) const {
     broken += ".broken";
     std::error_code ec;
     std::filesystem::rename(file, broken, ec);
+    if (!ec && journaled_) journaled_->erase(device_key);
     device_log::error(display_name_of_key(device_key), "", "sub-device {}: job journal unreadable ({}); moved to {}",
                       device_key, e.what(), broken.string());
     return std::nullopt;
@@ -119,6 +131,7 @@ std::size_t JobJournal::remove_unexplained() const {
 }
 
 asio::awaitable<std::error_code> JobJournal::save(JobRecord record, asio::any_io_executor blocking_pool) const {
+  if (journaled_) journaled_->insert(record.device_key);  // before the write: a failed one may leave a file
   auto dir = job_dir(record.device_key);
   auto contents = json_text(to_json(record), 1);
   // A named function object: g++ 12 double-frees capturing lambdas that are
@@ -135,6 +148,7 @@ asio::awaitable<std::error_code> JobJournal::save(JobRecord record, asio::any_io
 void JobJournal::remove(const std::string& device_key) const {
   std::error_code ec;
   std::filesystem::remove_all(job_dir(device_key), ec);
+  if (!ec && journaled_) journaled_->erase(device_key);
   if (ec) {
     device_log::warn(display_name_of_key(device_key), "", "sub-device {}: cannot remove {}: {}", device_key,
                      job_dir(device_key).string(), ec.message());

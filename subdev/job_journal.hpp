@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <optional>
+#include <set>
 #include <string>
 #include <system_error>
 #include <vector>
@@ -63,7 +64,9 @@ class JobJournal {
   [[nodiscard]] std::filesystem::path image_dir(const std::string& device_key) const;
 
   // The device's journaled job, if any. A journal that does not parse is
-  // moved aside (job.json.broken) and counts as none.
+  // moved aside (job.json.broken) and counts as none. Looks at the disk only
+  // for a device whose journal this object has seen (at construction, or
+  // saved since): a pass asks for every device's, and almost none has one.
   [[nodiscard]] std::optional<JobRecord> load(const std::string& device_key) const;
 
   // Writes the record atomically (on the blocking pool).
@@ -81,6 +84,10 @@ class JobJournal {
 
  private:
   std::filesystem::path root_;
+  // Device keys whose job.json exists or may exist, from the jobs root at
+  // construction and kept by save(), remove() and load(); nullopt when the
+  // root could not be read (then load() always looks).
+  mutable std::optional<std::set<std::string>> journaled_;
 };
 
 }  // namespace otagw::subdev

@@ -2,7 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include "subdev/json_text.hpp"
+#include "subdev/ota_messages.hpp"
 #include "subdev/subdev_error.hpp"
 #include "subdev/topics.hpp"
 #include "transports/device_log.hpp"
@@ -153,12 +153,11 @@ asio::awaitable<std::string> OtaChannel::version_to_report(const Subdevice& devi
 
 asio::awaitable<std::error_code> OtaChannel::report_version(const Subdevice& device, const ModuleSpec& module,
                                                             const std::string& version) {
-  nlohmann::json params = {{"version", version}};
-  if (!module.name.empty()) params["module"] = module.name;
-  const nlohmann::json inform = {{"id", rpc_.next_id()}, {"params", std::move(params)}};
+  const std::string inform = inform_message(rpc_.next_id(), module.name, version);
   co_await pacer_.acquire();
-  co_return co_await session_.async_publish(topics::ota_inform(device.product_key, device.device_name), json_text(inform),
-                                            0, asio::use_awaitable);
+  // Handed to the session at once: the inform and the query leave together
+  // with the SUBSCRIBE (one segment, MqttSession), without a turn of the loop.
+  co_return session_.publish_now(topics::ota_inform(device.product_key, device.device_name), inform);
 }
 
 asio::awaitable<Expected<OtaChannel::Answer>> OtaChannel::query(const Subdevice& device, const ModuleSpec& module) {
@@ -174,13 +173,10 @@ asio::awaitable<Expected<OtaChannel::Answer>> OtaChannel::query(const Subdevice&
     waiting_module_ = module.name;
     waiting_ = &slot;
 
-    nlohmann::json params = nlohmann::json::object();
-    if (!module.name.empty()) params["module"] = module.name;
-    const nlohmann::json request = {
-        {"id", waiting_id_}, {"version", "1.0"}, {"params", std::move(params)}, {"method", "thing.ota.firmware.get"}};
+    const std::string request = firmware_get_message(waiting_id_, module.name);
     co_await pacer_.acquire();
-    const std::error_code sent = co_await session_.async_publish(
-        topics::firmware_get(device.product_key, device.device_name), json_text(request), 0, asio::use_awaitable);
+    const std::error_code sent =
+        session_.publish_now(topics::firmware_get(device.product_key, device.device_name), request);
     if (sent) {
       waiting_ = nullptr;
       co_return make_error(SubdevErrc::connection_lost, device.key());

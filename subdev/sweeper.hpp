@@ -53,6 +53,14 @@ struct PassReport {
   std::size_t busy = 0;           // devices not visited: a job of theirs is in flight
   std::size_t skipped = 0;        // the daemon ended during their visit too often in a row (VisitMarkers)
   std::chrono::steady_clock::duration elapsed{};
+  // The visits alone: the first visit's SUBSCRIBE to the last one's
+  // UNSUBSCRIBE (what lies between visits counts: a window's login, a
+  // reconnect). Empty without visits.
+  std::chrono::steady_clock::time_point first_visit{};
+  std::chrono::steady_clock::time_point last_visit_end{};
+  [[nodiscard]] std::chrono::steady_clock::duration visits_span() const noexcept {
+    return last_visit_end - first_visit;
+  }
 };
 
 struct SweeperOptions {
@@ -165,7 +173,12 @@ class Sweeper {
   [[nodiscard]] static std::vector<SubdevicePtr> round_robin(const std::vector<SubdevicePtr>& devices);
 
   asio::awaitable<void> wait_for_next_pass();
+  // Due (save_interval) or forced: a forced save is waited for; one that is
+  // only due runs beside the sweep.
   asio::awaitable<void> save_state(bool force);
+  asio::awaitable<void> save_in_background();
+  // Until no save runs beside the sweep.
+  asio::awaitable<void> settle_saves();
   void record(const Subdevice& device, const VisitResult& visit, PassReport& report);
   // One device of the online set: crash-loop markers, the visit, the record.
   asio::awaitable<VisitStep> visit_device(SubdevicePtr device, PassReport& report);
@@ -195,6 +208,7 @@ class Sweeper {
 
   OnlineSet online_;  // the current window; after a pass, what it left online
   std::chrono::steady_clock::time_point last_save_{};
+  int background_saves_ = 0;  // save_state() tasks under way (0 or 1)
   bool stopping_ = false;
   bool failed_ = false;  // stopped for an internal error
   std::unique_ptr<asio::steady_timer> interval_timer_;

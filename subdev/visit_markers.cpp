@@ -1,5 +1,8 @@
 #include "subdev/visit_markers.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <charconv>
 #include <fstream>
 
@@ -17,13 +20,20 @@ VisitMarkers::VisitMarkers(std::filesystem::path runtime_dir)
   if (ec) {
     spdlog::warn("crash-loop markers disabled: cannot create {}: {}", dir_.string(), ec.message());
     dir_.clear();
+    return;
+  }
+  prefix_ = (dir_ / "").string();
+  // What earlier runs left: a visit looks at its marker only when there is
+  // one, instead of trying to open a file that is almost never there.
+  for (const auto& entry : std::filesystem::directory_iterator(dir_, ec)) {
+    left_behind_.insert(entry.path().filename().string());
   }
 }
 
-std::filesystem::path VisitMarkers::marker(const std::string& device_key) const { return dir_ / device_key; }
+std::string VisitMarkers::marker(const std::string& device_key) const { return prefix_ + device_key; }
 
 int VisitMarkers::ends_in_a_row(const std::string& device_key) const {
-  if (dir_.empty()) return 0;
+  if (dir_.empty() || left_behind_.count(device_key) == 0) return 0;
   std::ifstream in(marker(device_key));
   std::string text;
   if (!in || !std::getline(in, text)) return in.is_open() ? 1 : 0;  // present but empty: written, then cut by a crash
@@ -50,14 +60,22 @@ bool VisitMarkers::begin(const Subdevice& device) {
                      device.display_name(), ended);
   }
   // Written before the visit: counts this run in case it does not return.
-  std::ofstream(marker(device_key), std::ios::trunc) << (ended + 1) << '\n';
+  // (open/write/close: one marker a visit, thousands a pass; a stream costs
+  // more than the three calls.)
+  const std::string path = marker(device_key);
+  const std::string count = std::to_string(ended + 1) + '\n';
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+  if (fd >= 0) {
+    (void)!::write(fd, count.data(), count.size());
+    ::close(fd);
+  }
   return true;
 }
 
 void VisitMarkers::end(const std::string& device_key) {
   if (dir_.empty()) return;
-  std::error_code ignored;
-  std::filesystem::remove(marker(device_key), ignored);
+  ::unlink(marker(device_key).c_str());
+  left_behind_.erase(device_key);
 }
 
 }  // namespace otagw::subdev

@@ -15,6 +15,7 @@
 // wear, and a reboot, which is not a crash loop, forgets them. Writes are
 // small and synchronous on the loop for that reason.
 #include <filesystem>
+#include <set>
 #include <string>
 
 #include "subdev/registry.hpp"
@@ -38,9 +39,11 @@ class VisitMarkers {
   [[nodiscard]] int ends_in_a_row(const std::string& device_key) const;
 
  private:
-  [[nodiscard]] std::filesystem::path marker(const std::string& device_key) const;
+  [[nodiscard]] std::string marker(const std::string& device_key) const;
 
   std::filesystem::path dir_;
+  std::string prefix_;                   // dir_ and a slash
+  std::set<std::string> left_behind_;    // device keys whose markers earlier runs left
 };
 
 }  // namespace otagw::subdev

@@ -12,6 +12,11 @@
 //
 // Threading: every member function must be called on the io_context's thread.
 // Handlers (message, state, completions) run on that thread too.
+//
+// Writing: a packet goes out at once; a burst written in one turn of the
+// loop (by one handler or coroutine step after another until the loop gets
+// back to its queue) leaves, from its second packet on, in one TCP segment at
+// the turn's end. Nothing waits beyond that turn.
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -121,6 +126,12 @@ class MqttSession {
         },
         token, std::move(topic), std::move(payload), qos);
   }
+
+  // A QoS 0 publish without a completion, for a caller that sends a few
+  // messages in a row (a visit's inform and query) and needs no turn of the
+  // loop in between: {} once libmosquitto has taken the message (in order
+  // with every other packet), MqttErrc::not_connected or invalid_argument.
+  [[nodiscard]] std::error_code publish_now(const std::string& topic, std::string_view payload);
 
   // Completes with {} as soon as the session is connected (at once, posted, if
   // it is), MqttErrc::timed_out after `timeout`, MqttErrc::stopped on stop().

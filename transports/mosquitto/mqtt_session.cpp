@@ -7,10 +7,14 @@
 // connect that times out on the blocking pool is simply abandoned, and its
 // handle is destroyed by whoever drops the last reference.
 #include <mosquitto.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
 
 #include <cerrno>
 #include <cstring>
+#include <deque>
 #include <map>
 #include <optional>
 
@@ -68,7 +72,8 @@ class MqttSession::Impl : public std::enable_shared_from_this<Impl> {
         options_(std::move(options)),
         backoff_(options_.backoff_initial, options_.backoff_max),
         wake_(loop_),
-        misc_timer_(loop_) {}
+        misc_timer_(loop_),
+        deadline_timer_(loop_) {}
 
   // ---- public operations -------------------------------------------------
 
@@ -107,6 +112,7 @@ class MqttSession::Impl : public std::enable_shared_from_this<Impl> {
 
   void subscribe(std::vector<std::string> topics, int qos, Completion<void(std::error_code)> done) {
     if (!connected()) return done.complete(MqttErrc::not_connected);
+    hold_output();
     std::vector<char*> pointers;
     for (auto& topic : topics) pointers.push_back(topic.data());
     int mid = 0;
@@ -119,6 +125,7 @@ class MqttSession::Impl : public std::enable_shared_from_this<Impl> {
 
   void unsubscribe(std::vector<std::string> topics, Completion<void(std::error_code)> done) {
     if (!connected()) return done.complete(MqttErrc::not_connected);
+    hold_output();
     std::vector<char*> pointers;
     for (auto& topic : topics) pointers.push_back(topic.data());
     int mid = 0;
@@ -132,14 +139,19 @@ class MqttSession::Impl : public std::enable_shared_from_this<Impl> {
   void publish(const std::string& topic, const std::string& payload, int qos, Completion<void(std::error_code)> done) {
     if (!connected()) return done.complete(MqttErrc::not_connected);
     int mid = 0;
-    const int rc = mosquitto_publish(mosq_.get(), &mid, topic.c_str(), static_cast<int>(payload.size()),
-                                     payload.data(), qos, false);
-    after_call();
+    const int rc = send_publish(topic, payload, qos, &mid);
     if (rc != MOSQ_ERR_SUCCESS) return done.complete(errc_for_api_result(rc));
     // QoS 0 has no acknowledgement: done once libmosquitto has taken it (it is
     // written in the call unless the socket is full, and kept in order).
     if (qos == 0) return done.complete({});
     track(mid, std::move(done));
+  }
+
+  std::error_code publish_now(const std::string& topic, std::string_view payload) {
+    if (!connected()) return MqttErrc::not_connected;
+    const int rc = send_publish(topic, payload, 0, nullptr);
+    if (rc != MOSQ_ERR_SUCCESS) return errc_for_api_result(rc);
+    return {};
   }
 
   void wait_connected(std::chrono::milliseconds timeout, Completion<void(std::error_code)> done) {
@@ -166,6 +178,16 @@ class MqttSession::Impl : public std::enable_shared_from_this<Impl> {
   [[nodiscard]] const asio::any_io_executor& executor() const noexcept { return loop_; }
 
  private:
+  struct Operation {  // a SUBSCRIBE, UNSUBSCRIBE or QoS 1 PUBLISH waiting for its acknowledgement
+    Completion<void(std::error_code)> done;
+    std::uint64_t serial = 0;  // tells it from an earlier operation of the same message id
+  };
+  struct Deadline {
+    Clock::time_point when;
+    int mid = 0;
+    std::uint64_t serial = 0;
+  };
+
   struct Pending {
     Completion<void(std::error_code)> done;
     std::unique_ptr<asio::steady_timer> timer;
@@ -367,32 +389,76 @@ class MqttSession::Impl : public std::enable_shared_from_this<Impl> {
     }
   }
 
+  int send_publish(const std::string& topic, std::string_view payload, int qos, int* mid) {
+    hold_output();
+    const int rc = mosquitto_publish(mosq_.get(), mid, topic.c_str(), static_cast<int>(payload.size()),
+                                     payload.data(), qos, false);
+    after_call();
+    return rc;
+  }
+
   // ---- pending operations --------------------------------------------------
 
+  // One timer for every operation's time-out: they all wait as long, so
+  // their deadlines come in the order they were sent. A timer each cost an
+  // allocation, a timer-queue entry and a cancelled handler to run per
+  // SUBSCRIBE and UNSUBSCRIBE, two of each a visit.
   void track(int mid, Completion<void(std::error_code)> done) {
-    auto& pending = pending_[mid];
-    pending.done = std::move(done);
-    pending.timer = std::make_unique<asio::steady_timer>(loop_, options_.operation_timeout);
-    pending.timer->async_wait([weak = weak_from_this(), mid](boost::system::error_code ec) {
-      if (auto self = weak.lock(); self && !ec) self->finish(mid, MqttErrc::timed_out);
+    const std::uint64_t serial = ++operation_serial_;
+    pending_[mid] = Operation{std::move(done), serial};
+    deadlines_.push_back({Clock::now() + options_.operation_timeout, mid, serial});
+    if (!deadline_timer_armed_) arm_deadline_timer();
+  }
+
+  [[nodiscard]] bool still_pending(const Deadline& deadline) const {
+    const auto it = pending_.find(deadline.mid);
+    return it != pending_.end() && it->second.serial == deadline.serial;
+  }
+
+  // Deadlines of operations that have finished go from the front.
+  void drop_finished_deadlines() {
+    while (!deadlines_.empty() && !still_pending(deadlines_.front())) deadlines_.pop_front();
+  }
+
+  // Left armed when the last operation finishes: it fires once, finds
+  // nothing and rests (no cancel per visit); fail_pending() cancels it.
+  void arm_deadline_timer() {
+    drop_finished_deadlines();
+    deadline_timer_armed_ = !deadlines_.empty();
+    if (!deadline_timer_armed_) return;
+    deadline_timer_.expires_at(deadlines_.front().when);
+    deadline_timer_.async_wait([weak = weak_from_this(), wait = ++deadline_wait_](boost::system::error_code ec) {
+      auto self = weak.lock();
+      if (!self || wait != self->deadline_wait_) return;  // re-armed or cancelled since
+      self->deadline_timer_armed_ = false;
+      if (ec) return;
+      const auto now = Clock::now();
+      while (!self->deadlines_.empty() && self->deadlines_.front().when <= now) {
+        const Deadline due = self->deadlines_.front();
+        self->deadlines_.pop_front();
+        if (self->still_pending(due)) self->finish(due.mid, MqttErrc::timed_out);
+      }
+      self->arm_deadline_timer();
     });
   }
 
   void finish(int mid, std::error_code ec) {
     auto it = pending_.find(mid);
     if (it == pending_.end()) return;  // QoS 0 publish, or already timed out
-    it->second.timer->cancel();
-    it->second.done.complete(ec);
+    Completion<void(std::error_code)> done = std::move(it->second.done);
     pending_.erase(it);
+    drop_finished_deadlines();
+    done.complete(ec);
   }
 
   void fail_pending(std::error_code ec) {
     auto pending = std::move(pending_);
     pending_.clear();
-    for (auto& [mid, op] : pending) {
-      op.timer->cancel();
-      op.done.complete(ec);
-    }
+    deadlines_.clear();
+    ++deadline_wait_;
+    deadline_timer_armed_ = false;
+    deadline_timer_.cancel();
+    for (auto& [mid, op] : pending) op.done.complete(ec);
   }
 
   // ---- socket pumping --------------------------------------------------------
@@ -403,10 +469,46 @@ class MqttSession::Impl : public std::enable_shared_from_this<Impl> {
     link_lost_ = false;
     ++link_generation_;
     reading_ = writing_ = false;
+    corked_ = turn_writing_ = false;
     socket_.emplace(loop_, mosquitto_socket(mosq_.get()));
     arm_read();
     after_call();
     arm_misc();
+  }
+
+  // A burst of packets written in one turn of the loop leaves in one TCP
+  // segment. The turn's first packet goes out at once (the broker can work
+  // on it while more is prepared); a second one corks the socket
+  // (TCP_CORK) until a handler posted at the first uncorks it, once the loop
+  // has run what was queued before it, that is before the loop waits for
+  // anything. So a visit's UNSUBSCRIBE leaves at once and the next visit's
+  // SUBSCRIBE, inform and query leave together: on loopback each segment
+  // costs the sender the receiver's TCP path and a wake-up (perf: a fifth of
+  // otagwd's CPU in a pass went to sending, docs/benchmarks.md), and the
+  // broker a wake-up. Nothing is held past the turn (Nagle and the kernel's
+  // 200 ms cork limit never come into play); a lone packet costs nothing.
+  void hold_output() {
+    if (!socket_) return;
+    if (!turn_writing_) {
+      turn_writing_ = true;
+      asio::post(loop_, [self = shared_from_this(), generation = link_generation_] {
+        if (generation != self->link_generation_) return;
+        self->turn_writing_ = false;
+        self->release_output();
+      });
+      return;
+    }
+    if (corked_) return;
+    const int on = 1;
+    if (::setsockopt(socket_->native_handle(), IPPROTO_TCP, TCP_CORK, &on, sizeof on) == 0) corked_ = true;
+  }
+
+  void release_output() {
+    if (!corked_) return;
+    corked_ = false;
+    if (!socket_) return;
+    const int off = 0;
+    (void)::setsockopt(socket_->native_handle(), IPPROTO_TCP, TCP_CORK, &off, sizeof off);
   }
 
   // After any libmosquitto call: it may have closed its socket (then we must
@@ -464,6 +566,7 @@ class MqttSession::Impl : public std::enable_shared_from_this<Impl> {
 
   void release_socket() {
     if (!socket_) return;
+    corked_ = turn_writing_ = false;  // (libmosquitto may have closed the descriptor: no setsockopt)
     boost::system::error_code ignored;
     socket_->cancel(ignored);
     (void)socket_->release();  // libmosquitto owns and closes the descriptor
@@ -472,6 +575,7 @@ class MqttSession::Impl : public std::enable_shared_from_this<Impl> {
   }
 
   void teardown(std::error_code pending_error, bool send_disconnect) {
+    release_output();
     if (mosq_ && send_disconnect && socket_ && state_ == MqttState::connected) {
       mosquitto_disconnect(mosq_.get());  // written at once: the socket is idle or nearly so
     }
@@ -515,11 +619,18 @@ class MqttSession::Impl : public std::enable_shared_from_this<Impl> {
   std::uint64_t link_generation_ = 0;  // invalidates socket handlers of an old connection
   bool reading_ = false;
   bool writing_ = false;
+  bool turn_writing_ = false;  // this turn of the loop wrote a packet (hold_output)
+  bool corked_ = false;        // TCP_CORK set until the turn's end
   int connack_rc_ = -1;
   bool link_lost_ = false;
   std::error_code link_error_;
 
-  std::map<int, Pending> pending_;  // by message id
+  std::map<int, Operation> pending_;  // by message id
+  std::deque<Deadline> deadlines_;    // of pending_ (and of some finished since), oldest first
+  asio::steady_timer deadline_timer_;
+  bool deadline_timer_armed_ = false;
+  std::uint64_t deadline_wait_ = 0;  // the timer's current wait; others are stale
+  std::uint64_t operation_serial_ = 0;
   std::map<std::uint64_t, Pending> waiters_;
   std::uint64_t next_waiter_id_ = 0;
 };
@@ -552,6 +663,9 @@ void MqttSession::start_unsubscribe(std::vector<std::string> topics, Completion<
 void MqttSession::start_publish(std::string topic, std::string payload, int qos,
                                 Completion<void(std::error_code)> done) {
   impl_->publish(topic, payload, qos, std::move(done));
+}
+std::error_code MqttSession::publish_now(const std::string& topic, std::string_view payload) {
+  return impl_->publish_now(topic, payload);
 }
 void MqttSession::start_wait_connected(std::chrono::milliseconds timeout, Completion<void(std::error_code)> done) {
   impl_->wait_connected(timeout, std::move(done));
