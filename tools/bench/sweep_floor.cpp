@@ -221,11 +221,11 @@ int main(int argc, char** argv) {
   struct Device {
     std::string upgrade, reply, inform_topic, inform, get_topic, get;
   };
-  std::vector<Device> names(static_cast<std::size_t>(devices));
+  std::vector<Device> packets(static_cast<std::size_t>(devices));
   for (int i = 0; i < devices; ++i) {
     char name[32];
     std::snprintf(name, sizeof name, "sub-%05d", i);
-    Device& d = names[static_cast<std::size_t>(i)];
+    Device& d = packets[static_cast<std::size_t>(i)];
     d.upgrade = std::string("/ota/device/upgrade/a1Bench/") + name;
     d.reply = std::string("/sys/a1Bench/") + name + "/thing/ota/firmware/get_reply";
     d.inform_topic = std::string("/ota/device/inform/a1Bench/") + name;
@@ -237,7 +237,7 @@ int main(int argc, char** argv) {
 
   const auto started = std::chrono::steady_clock::now();
   for (int i = 0; i < devices; ++i) {
-    Device& d = names[static_cast<std::size_t>(i)];
+    Device& d = packets[static_cast<std::size_t>(i)];
     char* topics[] = {d.upgrade.data(), d.reply.data()};
     mosquitto_subscribe_multiple(gateway, nullptr, 2, topics, 1, 0, nullptr);
     if (!pipelined) pump_until(gateway, [&] { return counts.subacks >= i + 1; });
