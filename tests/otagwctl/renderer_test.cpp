@@ -133,6 +133,18 @@ TEST_CASE("status: long values are cut, and on a terminal no line is wider than 
   CHECK(fitted.back().find("up_to_date: eee") != std::string::npos);
 }
 
+TEST_CASE("status: checks of another day (full dates) still fit a 100-column terminal", "[unit]") {
+  // The day after the sample's checks: their times take the date along and
+  // the columns before the last outgrow the room the device can give up.
+  auto view = parse_status(sample_status());
+  REQUIRE(view);
+  const TableOptions next_day{100, TimeZone::utc, test_now() + std::chrono::hours(24)};
+  const auto lines = lines_of(render_status(*view, next_day));
+  CHECK(std::any_of(lines.begin(), lines.end(),
+                    [](const std::string& line) { return line.find("2026-12-07 15:02") != std::string::npos; }));
+  for (const auto& line : lines) CHECK(display_width(line) < 100);
+}
+
 TEST_CASE("status: a control character in a value cannot reach the terminal", "[unit]") {
   auto status = sample_status();
   status["devices"][2]["error"] = "bad\x1b[2Jthing\nnext";

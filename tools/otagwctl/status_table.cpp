@@ -73,6 +73,10 @@ std::vector<std::string> align_columns(std::vector<std::vector<std::string>> row
       line += i + 1 == widths.size() ? cut(row[i], last_limit) : pad(row[i], widths[i] + kSeparator);
     }
     while (!line.empty() && line.back() == ' ') line.pop_back();
+    // Columns before the last may still not fit (times of another day take
+    // their date along, 19 columns instead of 8): the line is cut, never
+    // wrapped.
+    if (width > 0) line = cut(line, width - 1);
     lines.push_back(std::move(line));
   }
   return lines;
