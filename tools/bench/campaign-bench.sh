@@ -27,6 +27,8 @@
 # CAMPAIGN_BENCH_KEEP=1 keeps the work directory (logs, configs, the plugin's
 # call logs, the simulator's reports) and prints where it is.
 set -euo pipefail
+# shellcheck source=tools/bench/bench-lib.sh
+source "$(dirname "$0")/bench-lib.sh"
 
 build=${1:-build/release}
 devices=${2:-40}
@@ -78,38 +80,13 @@ generate:
 YAML
 "$cloudsim" devices-file --scenario "$work/campaign.yaml" > "$work/devices.txt"
 
-for _ in $(seq 1 20); do
-  port=$(( 20000 + RANDOM % 40000 ))
-  cat > "$work/broker.conf" <<CONF
-listener $port 127.0.0.1
-allow_anonymous false
-set_tcp_nodelay true
-user root
-persistence false
-max_queued_messages 100000
-log_dest none
-plugin $auth_plugin
-plugin_opt_devices_file $work/devices.txt
-plugin_opt_platform_username platform
-plugin_opt_platform_password platform-secret
-CONF
-  "$mosquitto_bin" -c "$work/broker.conf" >"$work/broker.out" 2>&1 &
-  broker=$!
-  sleep 0.3
-  kill -0 "$broker" 2>/dev/null && break
-  broker=""
-done
-[[ -n $broker ]] || fail "mosquitto did not start" "$work/broker.out"
+start_broker "$work" "$auth_plugin" "$work/devices.txt"
 
 # The platform, fresh for each run: it offers nothing to a device that has
 # reported the firmware's version already.
 start_sim() {  # $1 = scenario, $2 = run name
-  "$cloudsim" serve --scenario "$1" --broker-host 127.0.0.1 --broker-port "$port" --username platform \
-    --password platform-secret --report "$work/$2/report.json" --work-dir "$work/$2/sim" --log-level warn \
-    > "$work/$2/sim.out" 2> "$work/$2/sim.err" &
-  sim=$!
-  for _ in $(seq 1 200); do grep -q '^ready' "$work/$2/sim.out" 2>/dev/null && return; sleep 0.05; done
-  fail "otagw-cloudsim serve did not get ready" "$work/$2/sim.err"
+  start_cloudsim "$cloudsim" "$work/$2" "$1" --report "$work/$2/report.json" --work-dir "$work/$2/sim" --log-level warn \
+    || fail "otagw-cloudsim serve did not get ready" "$work/$2/sim.err"
 }
 stop_sim() {
   kill -TERM "$sim"

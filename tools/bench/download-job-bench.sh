@@ -28,6 +28,8 @@
 # with _https_. DOWNLOAD_BENCH_KEEP=1 keeps the work directory (nginx's logs,
 # otagwd's logs, the RSS samples) and prints where it is.
 set -euo pipefail
+# shellcheck source=tools/bench/bench-lib.sh
+source "$(dirname "$0")/bench-lib.sh"
 
 build=${1:-build/release}
 rounds=${2:-${BENCH_ROUNDS:-5}}
@@ -153,36 +155,13 @@ YAML
 scenario "http://127.0.0.1:$http_port/fw.bin" > "$work/scenario.yaml"
 "$cloudsim" devices-file --scenario "$work/scenario.yaml" > "$work/devices.txt"
 
-for _ in $(seq 1 20); do
-  port=$(free_port)
-  cat > "$work/broker.conf" <<CONF
-listener $port 127.0.0.1
-allow_anonymous false
-set_tcp_nodelay true
-user root
-persistence false
-log_dest none
-plugin $auth_plugin
-plugin_opt_devices_file $work/devices.txt
-plugin_opt_platform_username platform
-plugin_opt_platform_password platform-secret
-CONF
-  "$mosquitto_bin" -c "$work/broker.conf" >"$work/broker.out" 2>&1 &
-  broker=$!
-  sleep 0.3
-  kill -0 "$broker" 2>/dev/null && break
-  broker=""
-done
-[[ -n $broker ]] || fail "mosquitto did not start" "$work/broker.out"
+start_broker "$work" "$auth_plugin" "$work/devices.txt"
 
 # The platform, fresh for each job: it offers nothing to a device that has
 # reported the firmware's version already.
 start_sim() {  # $1 = run directory (holds scenario.yaml)
-  "$cloudsim" serve --scenario "$1/scenario.yaml" --broker-host 127.0.0.1 --broker-port "$port" --username platform \
-    --password platform-secret --work-dir "$1/sim" --log-level warn > "$1/sim.out" 2> "$1/sim.err" &
-  sim=$!
-  for _ in $(seq 1 200); do grep -q '^ready' "$1/sim.out" 2>/dev/null && return; sleep 0.05; done
-  fail "otagw-cloudsim serve did not get ready" "$1/sim.err"
+  start_cloudsim "$cloudsim" "$1" "$1/scenario.yaml" --work-dir "$1/sim" --log-level warn \
+    || fail "otagw-cloudsim serve did not get ready" "$1/sim.err"
 }
 stop_sim() {
   kill -TERM "$sim"

@@ -22,6 +22,8 @@
 #   BENCH mem_per_device_2000 <KiB> KiB, BENCH idle_cpu_1000 <s> s
 # Environment: SMALL (default 200), IDLE_S (default 60), SETTLE_S (default 3).
 set -euo pipefail
+# shellcheck source=tools/bench/bench-lib.sh
+source "$(dirname "$0")/bench-lib.sh"
 
 build=${1:-build/release}
 small=${SMALL:-200}
@@ -56,26 +58,8 @@ generate:
 YAML
 "$cloudsim" devices-file --scenario "$work/scenario.yaml" > "$work/devices.txt"
 
-for _ in $(seq 1 20); do
-  port=$(( 20000 + RANDOM % 40000 ))
-  cat > "$work/broker.conf" <<CONF
-listener $port 127.0.0.1
-allow_anonymous false
-set_tcp_nodelay true
-user root
-persistence false
-max_queued_messages 100000
-log_dest none
-plugin $(realpath "$plugin")
-plugin_opt_devices_file $work/devices.txt
-plugin_opt_platform_username platform
-plugin_opt_platform_password platform-secret
-CONF
-  "$mosquitto_bin" -c "$work/broker.conf" >"$work/broker.out" 2>&1 &
-  broker=$!
-  sleep 0.3
-  if kill -0 "$broker" 2>/dev/null; then pids+=("$broker"); break; fi
-done
+start_broker "$work" "$plugin" "$work/devices.txt"
+pids+=("$broker")
 
 "$cloudsim" serve --scenario "$work/scenario.yaml" --broker-host 127.0.0.1 --broker-port "$port" \
   --username platform --password platform-secret > "$work/sim.out" 2> "$work/sim.err" &

@@ -31,6 +31,8 @@
 # keys sweep_floor_pipelined_N, sweep_floor_acked_N, sweep_visits_N (dev/s),
 # sweep_whole_N (s), first_pass_1000 (dev/s, when 1000 is among the N).
 set -euo pipefail
+# shellcheck source=tools/bench/bench-lib.sh
+source "$(dirname "$0")/bench-lib.sh"
 
 build=${1:-build/release}
 shift || true
@@ -70,28 +72,8 @@ generate:
 YAML
 "$cloudsim" devices-file --scenario "$work/scenario.yaml" > "$work/devices.txt"
 
-for _ in $(seq 1 20); do
-  port=$(( 20000 + RANDOM % 40000 ))
-  cat > "$work/broker.conf" <<CONF
-listener $port 127.0.0.1
-allow_anonymous false
-set_tcp_nodelay true
-user root
-persistence false
-max_queued_messages 100000
-log_dest none
-plugin $plugin
-plugin_opt_devices_file $work/devices.txt
-plugin_opt_platform_username platform
-plugin_opt_platform_password platform-secret
-CONF
-  "$mosquitto_bin" -c "$work/broker.conf" >"$work/broker.out" 2>&1 &
-  broker=$!
-  sleep 0.3
-  if kill -0 "$broker" 2>/dev/null; then pids+=("$broker"); break; fi
-  broker=
-done
-[[ -n $broker ]] || { echo "sweep-bench: mosquitto did not start:" >&2; cat "$work/broker.out" >&2; exit 1; }
+start_broker "$work" "$plugin" "$work/devices.txt"
+pids+=("$broker")
 
 wait_ready() {  # $1 = file that says "ready"
   for _ in $(seq 1 100); do grep -q '^ready' "$1" 2>/dev/null && return 0; sleep 0.05; done
@@ -139,7 +121,7 @@ for n in "${sizes[@]}"; do
   pipelined=$(floor_rate pipelined "$n")
   acked=$(floor_rate acked "$n")
 
-  rm -rf "$work/state" "$run_dir"/*
+  rm -rf "$work/state" "${run_dir:?}"/*
   {
     cat <<YAML
 gateway: {product_key: a1BenchGw1, device_name: bench-gw, device_secret: bench-gateway-secret}
