@@ -55,3 +55,10 @@ start_cloudsim() {
   cat "$out/sim.err" >&2
   return 1
 }
+
+# Stops what start_cloudsim started (SIGTERM: it writes its report) and waits for it.
+stop_cloudsim() {
+  kill -TERM "$sim"
+  wait "$sim" || true
+  sim=""
+}

@@ -88,11 +88,6 @@ start_sim() {  # $1 = scenario, $2 = run name
   start_cloudsim "$cloudsim" "$work/$2" "$1" --report "$work/$2/report.json" --work-dir "$work/$2/sim" --log-level warn \
     || fail "otagw-cloudsim serve did not get ready" "$work/$2/sim.err"
 }
-stop_sim() {
-  kill -TERM "$sim"
-  wait "$sim" || true
-  sim=""
-}
 
 config_head() {  # $1 = state_dir
   cat <<YAML
@@ -140,7 +135,7 @@ run_campaign() {  # $1 = run name, $2 = buses (1: every device on the bus `defau
   start=$EPOCHREALTIME
   "$otagwd" --config "$run/gateway.yaml" --once 2> "$run/otagwd.log" || fail "$name: otagwd exited $?" "$run/otagwd.log"
   end=$EPOCHREALTIME
-  stop_sim
+  stop_cloudsim
 
   local installed first_offer last_inform
   installed=$(grep -c ': now at 2.0.0' "$run/otagwd.log" || true)
@@ -237,7 +232,7 @@ new_gateway_round() {  # $1 = round
   read -r next_pass next_whole next_probes _ < <(pass_once "$new" next)
   # The peer of the parallel probes: the same first pass with every device on one bus.
   read -r one_pass one_whole one_probes one_probe_s < <(pass_once "$one" first)
-  stop_sim
+  stop_cloudsim
   ((probes == new_devices && one_probes == new_devices)) ||
     fail "new gateway: the first pass asked $probes versions ($one_probes on one bus), not $new_devices" "$new/first.log"
   ((next_probes == 0)) || fail "new gateway: the next pass asked $next_probes versions again" "$new/next.log"

@@ -163,11 +163,6 @@ start_sim() {  # $1 = run directory (holds scenario.yaml)
   start_cloudsim "$cloudsim" "$1" "$1/scenario.yaml" --work-dir "$1/sim" --log-level warn \
     || fail "otagw-cloudsim serve did not get ready" "$1/sim.err"
 }
-stop_sim() {
-  kill -TERM "$sim"
-  wait "$sim" || true
-  sim=""
-}
 
 # ---- measuring ------------------------------------------------------------------------------------
 # When nginx read the first bytes of the first request whose URI carries the
@@ -221,7 +216,7 @@ YAML
   status=0
   wait "$otagwd_pid" || status=$?
   otagwd_pid=""
-  stop_sim
+  stop_cloudsim
   ((status == 0)) || fail "$tag: otagwd exited $status" "$run/otagwd.log"
   grep -q ': now at 2.0.0' "$run/otagwd.log" || fail "$tag: the device was not upgraded" "$run/otagwd.log"
 
